@@ -1,0 +1,5 @@
+import sys
+
+from datadistill.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dataset distillation methods; each file registers one method in ``datadistill.methods.METHODS``."""

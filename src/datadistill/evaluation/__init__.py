@@ -1,0 +1,18 @@
+"""Evaluation: the one training loop and the field's protocol (runs, architectures, mean ± std)."""
+
+from datadistill.evaluation.config import EvalConfig
+from datadistill.evaluation.protocol import (
+    DatasetMismatchError,
+    Evaluation,
+    ModelResult,
+    check_compatible,
+    evaluate,
+    full_set,
+    run_seeds,
+)
+from datadistill.evaluation.train import accuracy, fit, fit_as_distilled, fit_batched
+
+__all__ = [
+    "DatasetMismatchError", "EvalConfig", "Evaluation", "ModelResult", "accuracy",
+    "check_compatible", "evaluate", "fit", "fit_as_distilled", "fit_batched", "full_set", "run_seeds",
+]

@@ -1,0 +1,49 @@
+"""Settings of the evaluation protocol; the defaults are the field's (DC/DSA/DM reference code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from datadistill.datasets.info import DatasetInfo
+
+
+@dataclass
+class EvalConfig:
+    """How fresh models are trained on a small set and tested.
+
+    ``epochs=None`` means 300, or 1000 with augmentation; ``augment="auto"`` takes the dataset's
+    reference choice (``dc`` for MNIST, ``none`` elsewhere). The learning rate drops ×0.1 at half
+    time with a fresh optimiser, as the reference code does.
+    """
+
+    models: list[str] = field(default_factory=lambda: ["convnet"])
+    runs: int = 5
+    epochs: int | None = None
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    batch_size: int = 256
+    augment: str = "auto"
+    dsa_strategy: str = "color_crop_cutout_flip_scale_rotate"
+    test_batch_size: int = 2048
+    seed: int = 0
+    split: str = "test"
+    batched: str = "auto"
+
+    def resolved_augment(self, info: DatasetInfo) -> str:
+        return info.eval_augment if self.augment == "auto" else self.augment
+
+    def resolved_epochs(self, info: DatasetInfo) -> int:
+        if self.epochs is not None:
+            return self.epochs
+        return 300 if self.resolved_augment(info) == "none" else 1000
+
+    def __post_init__(self) -> None:
+        if self.runs < 1:
+            raise ValueError(f"runs must be >= 1, got {self.runs}")
+        if self.epochs is not None and self.epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {self.epochs}")
+        if self.split not in ("test", "val"):
+            raise ValueError(f"split must be 'test' or 'val', got {self.split!r}")
+        if self.batched not in ("auto", "yes", "no"):
+            raise ValueError(f"batched must be auto, yes or no, got {self.batched!r}")

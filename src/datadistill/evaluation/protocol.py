@@ -1,0 +1,166 @@
+"""The evaluation protocol: N seeded runs × several architectures → per-run accuracy, mean ± std."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from datadistill.datasets.augmentation import create_augmentation
+from datadistill.datasets.tensorset import DataSplits
+from datadistill.evaluation.config import EvalConfig
+from datadistill.evaluation.train import accuracy, fit, fit_as_distilled, fit_batched
+from datadistill.models import create_model, has_batchnorm
+from datadistill.synset import SetFileError, SyntheticSet
+
+
+class DatasetMismatchError(ValueError):
+    """A set evaluated against a dataset it was not made from."""
+
+
+@dataclass
+class ModelResult:
+    """Accuracies (percent) of one architecture over the protocol's runs."""
+
+    model: str
+    accs: list[float]
+    seconds_per_run: float
+    epochs: int
+    augment: str
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.accs))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.accs))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "mean": self.mean, "std": self.std}
+
+
+@dataclass
+class Evaluation:
+    """The outcome of ``evaluate``: one ``ModelResult`` per architecture, plus the config used."""
+
+    results: dict[str, ModelResult]
+    config: EvalConfig
+    n_images: int
+    relative: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def table(self) -> str:
+        lines = [f"{'model':<16} {'accuracy (%)':>16} {'runs':>5} {'s/run':>8}"]
+        for r in self.results.values():
+            lines.append(f"{r.model:<16} {r.mean:>8.2f} ± {r.std:<5.2f} {len(r.accs):>5} {r.seconds_per_run:>8.1f}")
+        for name, rel in self.relative.items():
+            cells = ", ".join(f"{m}: {v:.3f}" for m, v in rel.items())
+            lines.append(f"relative to {name}: {cells}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": asdict(self.config),
+            "n_images": self.n_images,
+            "results": {k: v.to_dict() for k, v in self.results.items()},
+            "relative": self.relative,
+        }
+
+
+def run_seeds(seed: int, runs: int) -> list[int]:
+    """The per-run seeds derived from one base seed (the same for every architecture)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(2**31 - 1, (runs,), generator=g).tolist()
+
+
+def check_compatible(synset: SyntheticSet, data: DataSplits) -> None:
+    """Refuse to evaluate a set against a dataset with another shape, class count or whitening."""
+    a, b = synset.info, data.info
+    if (a.name, a.shape, a.num_classes) != (b.name, b.shape, b.num_classes):
+        raise DatasetMismatchError(
+            f"set was made from {a.name} {a.shape} with {a.num_classes} classes, "
+            f"but the dataset is {b.name} {b.shape} with {b.num_classes} classes"
+        )
+    if (synset.zca is None) != (data.zca is None):
+        state = "ZCA-whitened" if synset.zca is not None else "not whitened"
+        raise DatasetMismatchError(f"set is {state} but the dataset is not loaded the same way")
+
+
+def _new_model(name: str, data: DataSplits, seed: int, device: torch.device) -> torch.nn.Module:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return create_model(name, data.info).to(device)
+
+
+def _use_batched(cfg: EvalConfig, model: torch.nn.Module, device: torch.device, distilled: bool) -> bool:
+    if distilled or has_batchnorm(model):
+        return False
+    if cfg.batched == "auto":
+        return device.type == "cuda"
+    return cfg.batched == "yes"
+
+
+def evaluate(
+    synset: SyntheticSet,
+    data: DataSplits,
+    config: EvalConfig | None = None,
+    *,
+    progress: bool = True,
+) -> Evaluation:
+    """Train ``config.runs`` fresh models per architecture on ``synset`` and test each once.
+
+    A set with learned learning rates (``synset.lrs``) is trained as it was distilled; any other
+    set with the field's SGD protocol. Scores are on ``data.test`` (or ``data.val`` when
+    ``config.split == "val"``, which is what methods use for their own choices).
+    """
+    cfg = config or EvalConfig()
+    check_compatible(synset, data)
+    device = data.train.images.device
+    synset = synset.to(device)
+    target = data.test if cfg.split == "test" else data.val
+    augment = cfg.resolved_augment(data.info)
+    epochs = cfg.resolved_epochs(data.info)
+    aug_kwargs = {"strategy": cfg.dsa_strategy} if augment == "dsa" else {}
+    aug = create_augmentation(augment, flip=data.info.flip, **aug_kwargs)
+    seeds = run_seeds(cfg.seed, cfg.runs)
+    distilled = synset.lrs is not None
+    results: dict[str, ModelResult] = {}
+    total = len(cfg.models) * cfg.runs * (1 if distilled else epochs)
+    bar = tqdm(total=total, desc="evaluate", disable=not progress, leave=False)
+    for name in cfg.models:
+        start = time.perf_counter()
+        models = [_new_model(name, data, s, device) for s in seeds]
+        gens = [torch.Generator().manual_seed(s) for s in seeds]
+        train_kw = dict(
+            epochs=epochs, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+            batch_size=cfg.batch_size, augmentation=aug, tick=bar.update if not distilled else None,
+        )
+        if distilled:
+            steps = int(synset.config.get("steps", len(synset.lrs)))
+            init = {k[5:]: v for k, v in synset.extras.items() if k.startswith("init.")} or None
+            for m in models:
+                fit_as_distilled(m, synset.images, synset.labels, synset.lrs, steps, init)
+                bar.update(1)
+        elif _use_batched(cfg, models[0], device, distilled):
+            fit_batched(models, synset.images, synset.labels, generators=gens, **train_kw)
+        else:
+            for m, g in zip(models, gens):
+                fit(m, synset.images, synset.labels, generator=g, **train_kw)
+        accs = [accuracy(m, target, cfg.test_batch_size) for m in models]
+        elapsed = time.perf_counter() - start
+        results[name] = ModelResult(name, accs, elapsed / cfg.runs, epochs, augment)
+    bar.close()
+    return Evaluation(results, cfg, int(synset.images.shape[0]))
+
+
+def full_set(data: DataSplits) -> SyntheticSet:
+    """The whole training split as a 'set', for the full-data reference on the same protocol."""
+    return SyntheticSet(data.train.images, data.train.labels, data.info, method="full", zca=data.zca)
+
+
+__all__ = ["DatasetMismatchError", "Evaluation", "ModelResult", "SetFileError", "check_compatible",
+           "evaluate", "full_set", "run_seeds"]

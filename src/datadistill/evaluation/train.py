@@ -1,0 +1,153 @@
+"""The one training loop of the library, and the test pass.
+
+``fit`` trains one model (SGD with momentum, the field's schedule); ``fit_batched`` trains R
+copies at once by stacking their parameters and vmapping one functional model (one pass per step
+instead of R, which is what a GPU wants); ``fit_as_distilled`` replays a set that carries learned
+per-step learning rates. Every random choice comes from the generator handed in.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from datadistill.datasets.augmentation import Augmentation, NoAugmentation
+from datadistill.datasets.tensorset import TensorSet
+from datadistill.models.functional import batched_forward, stack_models
+
+Tick = Callable[[], None]
+
+
+def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy with hard (class index) or soft (distribution) targets."""
+    return F.cross_entropy(logits, targets)
+
+
+def _decay_epoch(epochs: int) -> int:
+    return epochs // 2
+
+
+def fit(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+    batch_size: int,
+    generator: torch.Generator,
+    augmentation: Augmentation | None = None,
+    tick: Tick | None = None,
+) -> nn.Module:
+    """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time."""
+    aug = augmentation or NoAugmentation()
+    model.train()
+    n = images.shape[0]
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    for epoch in range(epochs):
+        if epoch == _decay_epoch(epochs) and epoch > 0:
+            opt = torch.optim.SGD(model.parameters(), lr=lr * 0.1, momentum=momentum, weight_decay=weight_decay)
+        perm = torch.randperm(n, generator=generator).to(images.device)
+        for start in range(0, n, batch_size):
+            ix = perm[start : start + batch_size]
+            x = aug.apply(images[ix], aug.sample(len(ix), generator))
+            loss = _loss(model(x), labels[ix])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if tick:
+            tick()
+    return model
+
+
+def fit_batched(
+    models: list[nn.Module],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+    batch_size: int,
+    generators: list[torch.Generator],
+    augmentation: Augmentation | None = None,
+    tick: Tick | None = None,
+) -> list[nn.Module]:
+    """Train R models (same architecture, no batch norm) together: same maths as R ``fit`` calls.
+
+    Parameters are stacked along a new leading axis and one functional model is vmapped over it;
+    each run keeps its own generator, so its batches and augmentations are those ``fit`` would
+    draw. SGD acts elementwise, so one optimiser over the stacked tensors is R optimisers.
+    """
+    aug = augmentation or NoAugmentation()
+    r, n = len(models), images.shape[0]
+    base = copy.deepcopy(models[0]).to("meta")
+    params, buffers = stack_models(models)
+
+    def make_opt(rate: float) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params.values(), lr=rate, momentum=momentum, weight_decay=weight_decay)
+
+    opt = make_opt(lr)
+    for epoch in range(epochs):
+        if epoch == _decay_epoch(epochs) and epoch > 0:
+            opt = make_opt(lr * 0.1)
+        perms = [torch.randperm(n, generator=g).to(images.device) for g in generators]
+        for start in range(0, n, batch_size):
+            ixs = [p[start : start + batch_size] for p in perms]
+            xs = torch.stack([aug.apply(images[ix], aug.sample(len(ix), g)) for ix, g in zip(ixs, generators)])
+            ys = torch.stack([labels[ix] for ix in ixs])
+            logits = batched_forward(base, params, buffers, xs)
+            loss = _loss(logits.flatten(0, 1), ys.flatten(0, 1)) * r
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if tick:
+            tick()
+    with torch.no_grad():
+        for i, m in enumerate(models):
+            for name, p in m.named_parameters():
+                p.copy_(params[name][i])
+    return models
+
+
+def fit_as_distilled(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    lrs: torch.Tensor,
+    steps: int,
+    init: dict[str, torch.Tensor] | None = None,
+) -> nn.Module:
+    """Replay a set with learned learning rates: plain gradient descent, step ``i`` on the ``i mod
+    steps``-th batch of images with rate ``lrs[i]`` (DD's schedule of steps × epochs), starting
+    from ``init`` when the set is tied to a fixed initialisation."""
+    if init:
+        model.load_state_dict(init, strict=False)
+    model.train()
+    chunks_x, chunks_y = images.chunk(steps), labels.chunk(steps)
+    params = [p for p in model.parameters() if p.requires_grad]
+    for i, rate in enumerate(lrs.tolist()):
+        loss = _loss(model(chunks_x[i % steps]), chunks_y[i % steps])
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p.sub_(rate * g)
+    return model
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, data: TensorSet, batch_size: int = 2048) -> float:
+    """Top-1 accuracy (percent) of ``model`` on ``data``, in eval mode."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(data), batch_size):
+        x = data.images[start : start + batch_size]
+        correct += int((model(x).argmax(1) == data.labels[start : start + batch_size]).sum())
+    return 100.0 * correct / max(len(data), 1)

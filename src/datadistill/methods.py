@@ -1,0 +1,113 @@
+"""The one interface every set-making method implements, its registry, and ``distill``.
+
+A method (coreset selection or distillation) is a class with a dataclass ``Config`` and a
+``run(data, ipc, generator)`` that returns a ``SyntheticSet``. Adding a method is one new file
+with ``@METHODS.register("name")`` plus one import line in its package's ``__init__``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from abc import ABC, abstractmethod
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import torch
+
+from datadistill.datasets.tensorset import DataSplits
+from datadistill.registry import Registry
+from datadistill.synset import SyntheticSet, git_commit
+
+
+@dataclasses.dataclass
+class NoConfig:
+    """For methods without settings."""
+
+
+class Method(ABC):
+    """Base class: ``Config`` holds the paper's defaults; ``run`` makes the set."""
+
+    Config: ClassVar[type] = NoConfig
+    kind: ClassVar[str] = "distillation"
+    summary: ClassVar[str] = ""
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    @abstractmethod
+    def run(self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True) -> SyntheticSet:
+        """Make a set of ``ipc`` images per class from ``data.train``."""
+
+
+METHODS: Registry[type[Method]] = Registry("method")
+
+
+def list_methods(pattern: str = "*") -> list[str]:
+    return METHODS.names(pattern)
+
+
+def make_config(cls: type, values: dict[str, Any] | None) -> Any:
+    """Build the dataclass ``cls`` from ``values``, refusing unknown keys and coercing simple types."""
+    values = dict(values or {})
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown} for {cls.__name__}; known: {sorted(fields)}")
+    defaults = cls()
+    for key, value in values.items():
+        current = getattr(defaults, key)
+        if isinstance(value, str) and isinstance(current, bool):
+            values[key] = value.lower() in ("1", "true", "yes", "on")
+        elif isinstance(value, str) and isinstance(current, (int, float)) and not isinstance(current, bool):
+            values[key] = type(current)(value)
+    return cls(**values)
+
+
+def check_ipc(data: DataSplits, ipc: int) -> None:
+    if ipc <= 0:
+        raise ValueError(f"ipc must be a positive number of images per class, got {ipc}")
+    smallest = min(data.train.class_counts())
+    if ipc > smallest:
+        raise ValueError(f"ipc={ipc} is larger than the smallest class of {data.info.name} ({smallest} images)")
+
+
+def distill(
+    data: DataSplits,
+    method: str,
+    ipc: int,
+    config: dict[str, Any] | Any = None,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+) -> SyntheticSet:
+    """Run ``method`` on ``data`` and return its set, stamped with config, seed and provenance."""
+    cls = METHODS.get(method)
+    cfg = config if dataclasses.is_dataclass(config) else make_config(cls.Config, config)
+    check_ipc(data, ipc)
+    generator = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    synset = cls(cfg).run(data, ipc, generator, progress=progress)
+    synset.method, synset.seed, synset.ipc = method, seed, ipc
+    synset.config = dataclasses.asdict(cfg)
+    synset.zca = data.zca
+    synset.meta.update(
+        {
+            "datadistill": _version(),
+            "torch": torch.__version__,
+            "commit": git_commit(),
+            "seconds": round(time.perf_counter() - start, 3),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": platform.machine(),
+            "device": str(data.train.images.device),
+            "val_seed": data.val_seed,
+        }
+    )
+    return synset
+
+
+def _version() -> str:
+    from datadistill import __version__
+
+    return __version__

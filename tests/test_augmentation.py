@@ -26,7 +26,9 @@ def test_global_rng_untouched(name: str) -> None:
     aug = create_augmentation(name)
     torch.manual_seed(123)
     before = torch.random.get_rng_state()
-    aug.apply(torch.randn(4, 1, 8, 8, generator=torch.Generator()), aug.sample(4, torch.Generator()))
+    aug.apply(
+        torch.randn(4, 1, 8, 8, generator=torch.Generator()), aug.sample(4, torch.Generator())
+    )
     assert torch.equal(before, torch.random.get_rng_state())
 
 

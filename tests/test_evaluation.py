@@ -30,12 +30,14 @@ def test_batched_training_matches_one_by_one(digits: dd.DataSplits) -> None:
     seq = dd.evaluate(s, digits, EvalConfig(**cfg, batched="no"), progress=False)
     bat = dd.evaluate(s, digits, EvalConfig(**cfg, batched="yes"), progress=False)
     a, b = seq.results["convnet-w32"].accs, bat.results["convnet-w32"].accs
-    assert max(abs(x - y) for x, y in zip(a, b)) <= 1.0
+    assert max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 1.0
 
 
 def test_several_architectures_in_one_call(digits: dd.DataSplits) -> None:
     s = dd.distill(digits, "random", 1, progress=False)
-    ev = dd.evaluate(s, digits, EvalConfig(models=["mlp", "convnet-d1"], runs=2, epochs=2), progress=False)
+    ev = dd.evaluate(
+        s, digits, EvalConfig(models=["mlp", "convnet-d1"], runs=2, epochs=2), progress=False
+    )
     assert list(ev.results) == ["mlp", "convnet-d1"]
     assert "mlp" in ev.table() and ev.to_dict()["results"]["convnet-d1"]["epochs"] == 2
 
@@ -67,7 +69,9 @@ def test_learned_rates_are_replayed_as_distilled(digits: dd.DataSplits) -> None:
     moving = SyntheticSet(s.images, s.labels, s.info, "dd", {"steps": 2}, lrs=torch.full((6,), 0.1))
     model_init = dd.create_model("mlp", digits.info)
     init = {f"init.{k}": v for k, v in model_init.state_dict().items()}
-    fixed = SyntheticSet(s.images, s.labels, s.info, "dd", {"steps": 2}, lrs=torch.zeros(6), extras=init)
+    fixed = SyntheticSet(
+        s.images, s.labels, s.info, "dd", {"steps": 2}, lrs=torch.zeros(6), extras=init
+    )
     a = dd.evaluate(zero, digits, cfg, progress=False).results["mlp"].accs
     b = dd.evaluate(moving, digits, cfg, progress=False).results["mlp"].accs
     c = dd.evaluate(fixed, digits, cfg, progress=False).results["mlp"].accs

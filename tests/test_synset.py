@@ -18,8 +18,15 @@ def _set(info: dd.DatasetInfo, soft: bool = False) -> SyntheticSet:
     x = torch.randn(20, *info.shape, generator=g)
     y = torch.softmax(torch.randn(20, 10, generator=g), 1) if soft else torch.arange(20) % 10
     return SyntheticSet(
-        x, y, info, "test", config={"lr": 0.1, "steps": 2}, seed=3, ipc=2,
-        lrs=torch.tensor([0.02, 0.01]), extras={"indices": torch.arange(20)},
+        x,
+        y,
+        info,
+        "test",
+        config={"lr": 0.1, "steps": 2},
+        seed=3,
+        ipc=2,
+        lrs=torch.tensor([0.02, 0.01]),
+        extras={"indices": torch.arange(20)},
         meta={"seconds": 1.5},
     )
 
@@ -60,7 +67,9 @@ def test_inconsistent_contents_are_rejected(digits: dd.DataSplits) -> None:
         SyntheticSet(torch.full((1, 1, 8, 8), float("nan")), torch.tensor([0]), info, "x")
 
 
-def test_failed_save_keeps_the_existing_file(tmp_path: Path, digits: dd.DataSplits, monkeypatch) -> None:
+def test_failed_save_keeps_the_existing_file(
+    tmp_path: Path, digits: dd.DataSplits, monkeypatch
+) -> None:
     good = _set(digits.info)
     path = good.save(tmp_path / "set.safetensors")
     before = path.read_bytes()

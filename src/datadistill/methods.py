@@ -37,7 +37,9 @@ class Method(ABC):
         self.config = config if config is not None else self.Config()
 
     @abstractmethod
-    def run(self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True) -> SyntheticSet:
+    def run(
+        self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True
+    ) -> SyntheticSet:
         """Make a set of ``ipc`` images per class from ``data.train``."""
 
 
@@ -54,13 +56,19 @@ def make_config(cls: type, values: dict[str, Any] | None) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ValueError(f"unknown setting(s) {unknown} for {cls.__name__}; known: {sorted(fields)}")
+        raise ValueError(
+            f"unknown setting(s) {unknown} for {cls.__name__}; known: {sorted(fields)}"
+        )
     defaults = cls()
     for key, value in values.items():
         current = getattr(defaults, key)
         if isinstance(value, str) and isinstance(current, bool):
             values[key] = value.lower() in ("1", "true", "yes", "on")
-        elif isinstance(value, str) and isinstance(current, (int, float)) and not isinstance(current, bool):
+        elif (
+            isinstance(value, str)
+            and isinstance(current, (int, float))
+            and not isinstance(current, bool)
+        ):
             values[key] = type(current)(value)
     return cls(**values)
 
@@ -70,7 +78,9 @@ def check_ipc(data: DataSplits, ipc: int) -> None:
         raise ValueError(f"ipc must be a positive number of images per class, got {ipc}")
     smallest = min(data.train.class_counts())
     if ipc > smallest:
-        raise ValueError(f"ipc={ipc} is larger than the smallest class of {data.info.name} ({smallest} images)")
+        raise ValueError(
+            f"ipc={ipc} is larger than the smallest class of {data.info.name} ({smallest} images)"
+        )
 
 
 def distill(

@@ -67,7 +67,9 @@ class SyntheticSet:
         """Raise ``SetFileError`` unless shapes, dtypes and label ranges agree with ``info``."""
         info, x, y = self.info, self.images, self.labels
         if x.ndim != 4 or tuple(x.shape[1:]) != info.shape:
-            raise SetFileError(f"images have shape {tuple(x.shape)}, expected (M, {info.shape}) for {info.name}")
+            raise SetFileError(
+                f"images have shape {tuple(x.shape)}, expected (M, {info.shape}) for {info.name}"
+            )
         if not x.is_floating_point():
             raise SetFileError(f"images must be floating point, got {x.dtype}")
         if y.ndim == 1:
@@ -77,7 +79,9 @@ class SyntheticSet:
                 raise SetFileError(f"labels outside 0..{info.num_classes - 1}")
         elif y.ndim == 2:
             if y.shape != (x.shape[0], info.num_classes) or not y.is_floating_point():
-                raise SetFileError(f"soft labels must be float of shape ({x.shape[0]}, {info.num_classes})")
+                raise SetFileError(
+                    f"soft labels must be float of shape ({x.shape[0]}, {info.num_classes})"
+                )
         else:
             raise SetFileError(f"labels must be (M,) or (M, K), got shape {tuple(y.shape)}")
         if not torch.isfinite(x).all():
@@ -89,8 +93,17 @@ class SyntheticSet:
         moved = {k: v.to(device) for k, v in self.extras.items()}
         lrs = None if self.lrs is None else self.lrs.to(device)
         return SyntheticSet(
-            self.images.to(device), self.labels.to(device), self.info, self.method, self.config,
-            self.seed, self.ipc, lrs, self.zca, moved, self.meta,
+            self.images.to(device),
+            self.labels.to(device),
+            self.info,
+            self.method,
+            self.config,
+            self.seed,
+            self.ipc,
+            lrs,
+            self.zca,
+            moved,
+            self.meta,
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -138,17 +151,23 @@ class SyntheticSet:
         try:
             with safe_open(str(path), framework="pt") as f:
                 raw_meta = (f.metadata() or {}).get(_META_KEY)
-                tensors = {k: f.get_tensor(k) for k in f.keys()}
+                tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
         except Exception as e:  # safetensors raises several types for damaged files
-            raise SetFileError(f"{path}: not a readable set file ({type(e).__name__}: {e})") from None
+            raise SetFileError(
+                f"{path}: not a readable set file ({type(e).__name__}: {e})"
+            ) from None
         if raw_meta is None:
-            raise SetFileError(f"{path}: a safetensors file, but not a datadistill set (no metadata)")
+            raise SetFileError(
+                f"{path}: a safetensors file, but not a datadistill set (no metadata)"
+            )
         try:
             doc = json.loads(raw_meta)
             if doc.get("format") != FORMAT:
                 raise SetFileError(f"{path}: foreign format {doc.get('format')!r}")
             if doc.get("format_version", 0) > FORMAT_VERSION:
-                raise SetFileError(f"{path}: written by a newer datadistill (format {doc['format_version']})")
+                raise SetFileError(
+                    f"{path}: written by a newer datadistill (format {doc['format_version']})"
+                )
             zca = None
             if "zca.matrix" in tensors:
                 zca = ZCA(tensors["zca.mean"], tensors["zca.matrix"], float(doc["zca_reg"]))
@@ -174,11 +193,18 @@ class SyntheticSet:
 
 
 def git_commit() -> str | None:
-    """The commit of the datadistill checkout in use, if it is one (for provenance only)."""
+    """The commit of the datadistill checkout in use (``$DATADISTILL_COMMIT`` where the code runs
+    from a copy without ``.git``, e.g. on a remote GPU machine); for provenance only."""
+    if os.environ.get("DATADISTILL_COMMIT"):
+        return os.environ["DATADISTILL_COMMIT"]
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-            text=True, timeout=5, check=True,
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -23,8 +22,14 @@ from datadistill.registry import UnknownNameError
 from datadistill.synset import SetFileError
 
 USER_ERRORS = (
-    UnknownNameError, DataNotFoundError, DataFormatError, SetFileError, DatasetMismatchError,
-    ValueError, FileNotFoundError, yaml.YAMLError,
+    UnknownNameError,
+    DataNotFoundError,
+    DataFormatError,
+    SetFileError,
+    DatasetMismatchError,
+    ValueError,
+    FileNotFoundError,
+    yaml.YAMLError,
 )
 
 
@@ -87,14 +92,23 @@ def cmd_distill(args: argparse.Namespace) -> int:
     doc = _apply_sets(doc, args.set or [])
     missing = [k for k in ("dataset", "method", "ipc") if doc.get(k) is None]
     if missing:
-        raise ValueError(f"missing {', '.join('--' + k for k in missing)} (on the command line or in --config)")
+        raise ValueError(
+            f"missing {', '.join('--' + k for k in missing)} (on the command line or in --config)"
+        )
     METHODS.get(doc["method"])
-    eval_cfg = _eval_config({**doc.get("eval", {}), **_eval_overrides(args)}) if args.evaluate else None
+    eval_cfg = (
+        _eval_config({**doc.get("eval", {}), **_eval_overrides(args)}) if args.evaluate else None
+    )
     data = dd.load_dataset(
-        doc["dataset"], doc.get("data_root"), download=args.download, device=args.device,
+        doc["dataset"],
+        doc.get("data_root"),
+        download=args.download,
+        device=args.device,
         zca=bool(doc.get("zca", False)),
     )
-    synset = dd.distill(data, doc["method"], int(doc["ipc"]), doc.get("config"), seed=int(doc.get("seed", 0)))
+    synset = dd.distill(
+        data, doc["method"], int(doc["ipc"]), doc.get("config"), seed=int(doc.get("seed", 0))
+    )
     out = Path(args.out)
     path = synset.save(out / "set.safetensors")
     dd.save_grid(synset, out / "grid.png")
@@ -127,8 +141,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     cfg = _eval_config(_eval_overrides(args))
     name = args.dataset or synset.info.name
     data = dd.load_dataset(
-        name, args.data_root, download=args.download, device=args.device,
-        zca=synset.zca is not None, zca_reg=synset.zca.reg if synset.zca else 0.1,
+        name,
+        args.data_root,
+        download=args.download,
+        device=args.device,
+        zca=synset.zca is not None,
+        zca_reg=synset.zca.reg if synset.zca else 0.1,
         val_seed=int(synset.meta.get("val_seed", 0)),
     )
     ev = dd.evaluate(synset, data, cfg)
@@ -146,16 +164,24 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-root", dest="data_root", default=None,
-                   help="folder with the datasets (default: $DATADISTILL_DATA, then ~/.cache/datadistill)")
+    p.add_argument(
+        "--data-root",
+        dest="data_root",
+        default=None,
+        help="folder with the datasets (default: $DATADISTILL_DATA, then ~/.cache/datadistill)",
+    )
     p.add_argument("--download", action="store_true", help="download missing dataset files")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
 
 
 def _add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", default=None, help="comma-separated architectures (default convnet)")
-    p.add_argument("--runs", type=int, default=None, help="models trained per architecture (default 5)")
-    p.add_argument("--epochs", type=int, default=None, help="default 300, or 1000 with augmentation")
+    p.add_argument(
+        "--runs", type=int, default=None, help="models trained per architecture (default 5)"
+    )
+    p.add_argument(
+        "--epochs", type=int, default=None, help="default 300, or 1000 with augmentation"
+    )
     p.add_argument("--augment", default=None, help="auto, none, dc or dsa")
     p.add_argument("--batched", default=None, help="train the runs together: auto, yes, no")
 
@@ -175,9 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ipc", type=int, help="images per class")
     p.add_argument("--seed", type=int)
     p.add_argument("--config", help="YAML file with dataset, method, ipc, seed, config:, eval:")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a method setting (eval.KEY for evaluation settings)")
-    p.add_argument("--out", required=True, help="output folder (set.safetensors, grid.png, config.yaml)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a method setting (eval.KEY for evaluation settings)",
+    )
+    p.add_argument(
+        "--out", required=True, help="output folder (set.safetensors, grid.png, config.yaml)"
+    )
     p.add_argument("--evaluate", action="store_true", help="evaluate the set after making it")
     p.add_argument("--seed-eval", dest="seed_eval", type=int, default=None)
     _add_data_args(p)
@@ -186,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="train fresh models on a set and test them")
     p.add_argument("set_file", metavar="SET")
-    p.add_argument("--dataset", default=None, help="evaluate against this dataset (default: the set's)")
+    p.add_argument(
+        "--dataset", default=None, help="evaluate against this dataset (default: the set's)"
+    )
     p.add_argument("--out", default=None, help="write the results as JSON here")
     p.add_argument("--seed", dest="seed_eval", type=int, default=None)
     _add_data_args(p)

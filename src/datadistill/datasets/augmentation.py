@@ -102,7 +102,9 @@ class DSA:
         ops = "_".join(op for op in self.ops if op != "flip")
         return DSA(ops, **{k: v for k, v in self.__dict__.items() if k not in ("strategy", "ops")})
 
-    def sample(self, n: int, generator: torch.Generator, size: tuple[int, int] | None = None) -> Params:
+    def sample(
+        self, n: int, generator: torch.Generator, size: tuple[int, int] | None = None
+    ) -> Params:
         if not self.ops:
             return {"op": "none"}
         op = self.ops[int(torch.randint(len(self.ops), (1,), generator=generator))]
@@ -111,7 +113,11 @@ class DSA:
             return {"op": op, "b": r(), "s": r(), "c": r()}
         if op == "scale":
             lo = 1.0 / self.ratio_scale
-            return {"op": op, "sx": r() * (self.ratio_scale - lo) + lo, "sy": r() * (self.ratio_scale - lo) + lo}
+            return {
+                "op": op,
+                "sx": r() * (self.ratio_scale - lo) + lo,
+                "sy": r() * (self.ratio_scale - lo) + lo,
+            }
         if op == "rotate":
             return {"op": op, "angle": (r() - 0.5) * 2 * self.ratio_rotate / 180 * math.pi}
         if op == "flip":

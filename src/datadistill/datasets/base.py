@@ -53,7 +53,9 @@ def resolve_root(root: str | os.PathLike[str] | None) -> Path:
     return Path(env).expanduser() if env else default_root()
 
 
-def missing(name: str, root: Path, files: list[str], layout: str, download_hint: bool) -> DataNotFoundError:
+def missing(
+    name: str, root: Path, files: list[str], layout: str, download_hint: bool
+) -> DataNotFoundError:
     """The one clear error for absent data: which files, where, and the layout expected."""
     hint = " (or pass --download / download=True to fetch them)" if download_hint else ""
     listed = ", ".join(files)

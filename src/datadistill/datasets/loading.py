@@ -28,14 +28,20 @@ def _check(raw: RawData) -> None:
             raise DataFormatError(f"{info.name}: {split} labels outside 0..{info.num_classes - 1}")
 
 
-def validation_indices(labels: torch.Tensor, num_classes: int, size: float | int, seed: int) -> torch.Tensor:
+def validation_indices(
+    labels: torch.Tensor, num_classes: int, size: float | int, seed: int
+) -> torch.Tensor:
     """A stratified, seeded validation subset: ``size`` is a fraction or a total count."""
     counts = torch.bincount(labels, minlength=num_classes)
     g = torch.Generator().manual_seed(seed)
     chosen = []
     for c in range(num_classes):
         ix = torch.nonzero(labels == c).flatten()
-        k = round(float(size) * len(ix)) if isinstance(size, float) else round(size * int(counts[c]) / len(labels))
+        k = (
+            round(float(size) * len(ix))
+            if isinstance(size, float)
+            else round(size * int(counts[c]) / len(labels))
+        )
         k = min(k, len(ix) - 1)
         chosen.append(ix[torch.randperm(len(ix), generator=g)[:k]])
     return torch.sort(torch.cat(chosen)).values

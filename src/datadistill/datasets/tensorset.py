@@ -79,7 +79,10 @@ class DataSplits:
 
     def to(self, device: torch.device | str) -> DataSplits:
         return DataSplits(
-            self.info, self.train.to(device), self.val.to(device), self.test.to(device),
-            self.zca, self.val_seed,
+            self.info,
+            self.train.to(device),
+            self.val.to(device),
+            self.test.to(device),
+            self.zca,
+            self.val_seed,
         )
-

@@ -13,6 +13,16 @@ from datadistill.evaluation.protocol import (
 from datadistill.evaluation.train import accuracy, fit, fit_as_distilled, fit_batched
 
 __all__ = [
-    "DatasetMismatchError", "EvalConfig", "Evaluation", "ModelResult", "accuracy",
-    "check_compatible", "evaluate", "fit", "fit_as_distilled", "fit_batched", "full_set", "run_seeds",
+    "DatasetMismatchError",
+    "EvalConfig",
+    "Evaluation",
+    "ModelResult",
+    "accuracy",
+    "check_compatible",
+    "evaluate",
+    "fit",
+    "fit_as_distilled",
+    "fit_batched",
+    "full_set",
+    "run_seeds",
 ]

@@ -56,7 +56,9 @@ class Evaluation:
     def table(self) -> str:
         lines = [f"{'model':<16} {'accuracy (%)':>16} {'runs':>5} {'s/run':>8}"]
         for r in self.results.values():
-            lines.append(f"{r.model:<16} {r.mean:>8.2f} ± {r.std:<5.2f} {len(r.accs):>5} {r.seconds_per_run:>8.1f}")
+            lines.append(
+                f"{r.model:<16} {r.mean:>8.2f} ± {r.std:<5.2f} {len(r.accs):>5} {r.seconds_per_run:>8.1f}"
+            )
         for name, rel in self.relative.items():
             cells = ", ".join(f"{m}: {v:.3f}" for m, v in rel.items())
             lines.append(f"relative to {name}: {cells}")
@@ -96,7 +98,9 @@ def _new_model(name: str, data: DataSplits, seed: int, device: torch.device) -> 
         return create_model(name, data.info).to(device)
 
 
-def _use_batched(cfg: EvalConfig, model: torch.nn.Module, device: torch.device, distilled: bool) -> bool:
+def _use_batched(
+    cfg: EvalConfig, model: torch.nn.Module, device: torch.device, distilled: bool
+) -> bool:
     if distilled or has_batchnorm(model):
         return False
     if cfg.batched == "auto":
@@ -136,8 +140,13 @@ def evaluate(
         models = [_new_model(name, data, s, device) for s in seeds]
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         train_kw = dict(
-            epochs=epochs, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
-            batch_size=cfg.batch_size, augmentation=aug, tick=bar.update if not distilled else None,
+            epochs=epochs,
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+            batch_size=cfg.batch_size,
+            augmentation=aug,
+            tick=bar.update if not distilled else None,
         )
         if distilled:
             steps = int(synset.config.get("steps", len(synset.lrs)))
@@ -148,7 +157,7 @@ def evaluate(
         elif _use_batched(cfg, models[0], device, distilled):
             fit_batched(models, synset.images, synset.labels, generators=gens, **train_kw)
         else:
-            for m, g in zip(models, gens):
+            for m, g in zip(models, gens, strict=True):
                 fit(m, synset.images, synset.labels, generator=g, **train_kw)
         accs = [accuracy(m, target, cfg.test_batch_size) for m in models]
         elapsed = time.perf_counter() - start
@@ -159,8 +168,18 @@ def evaluate(
 
 def full_set(data: DataSplits) -> SyntheticSet:
     """The whole training split as a 'set', for the full-data reference on the same protocol."""
-    return SyntheticSet(data.train.images, data.train.labels, data.info, method="full", zca=data.zca)
+    return SyntheticSet(
+        data.train.images, data.train.labels, data.info, method="full", zca=data.zca
+    )
 
 
-__all__ = ["DatasetMismatchError", "Evaluation", "ModelResult", "SetFileError", "check_compatible",
-           "evaluate", "full_set", "run_seeds"]
+__all__ = [
+    "DatasetMismatchError",
+    "Evaluation",
+    "ModelResult",
+    "SetFileError",
+    "check_compatible",
+    "evaluate",
+    "full_set",
+    "run_seeds",
+]

@@ -52,7 +52,9 @@ def fit(
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     for epoch in range(epochs):
         if epoch == _decay_epoch(epochs) and epoch > 0:
-            opt = torch.optim.SGD(model.parameters(), lr=lr * 0.1, momentum=momentum, weight_decay=weight_decay)
+            opt = torch.optim.SGD(
+                model.parameters(), lr=lr * 0.1, momentum=momentum, weight_decay=weight_decay
+            )
         perm = torch.randperm(n, generator=generator).to(images.device)
         for start in range(0, n, batch_size):
             ix = perm[start : start + batch_size]
@@ -92,7 +94,9 @@ def fit_batched(
     params, buffers = stack_models(models)
 
     def make_opt(rate: float) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params.values(), lr=rate, momentum=momentum, weight_decay=weight_decay)
+        return torch.optim.SGD(
+            params.values(), lr=rate, momentum=momentum, weight_decay=weight_decay
+        )
 
     opt = make_opt(lr)
     for epoch in range(epochs):
@@ -101,7 +105,12 @@ def fit_batched(
         perms = [torch.randperm(n, generator=g).to(images.device) for g in generators]
         for start in range(0, n, batch_size):
             ixs = [p[start : start + batch_size] for p in perms]
-            xs = torch.stack([aug.apply(images[ix], aug.sample(len(ix), g)) for ix, g in zip(ixs, generators)])
+            xs = torch.stack(
+                [
+                    aug.apply(images[ix], aug.sample(len(ix), g))
+                    for ix, g in zip(ixs, generators, strict=True)
+                ]
+            )
             ys = torch.stack([labels[ix] for ix in ixs])
             logits = batched_forward(base, params, buffers, xs)
             loss = _loss(logits.flatten(0, 1), ys.flatten(0, 1)) * r
@@ -137,7 +146,7 @@ def fit_as_distilled(
         loss = _loss(model(chunks_x[i % steps]), chunks_y[i % steps])
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
-            for p, g in zip(params, grads):
+            for p, g in zip(params, grads, strict=True):
                 p.sub_(rate * g)
     return model
 

@@ -36,7 +36,10 @@ def save_grid(synset: SyntheticSet, path: str | os.PathLike[str], max_per_class:
     cols = max(min(int((labels == c).sum()), max_per_class) for c in rows)
     cell = 0.5 if max(info.size) <= 16 else 0.8
     fig, axes = plt.subplots(
-        len(rows), cols, figsize=(1.6 + cols * cell, len(rows) * cell), squeeze=False,
+        len(rows),
+        cols,
+        figsize=(1.6 + cols * cell, len(rows) * cell),
+        squeeze=False,
         gridspec_kw={"wspace": 0.05, "hspace": 0.05},
     )
     for r, c in enumerate(rows):
@@ -49,7 +52,9 @@ def save_grid(synset: SyntheticSet, path: str | os.PathLike[str], max_per_class:
                 spine.set_visible(False)
             if j < len(images):
                 img = images[j].permute(1, 2, 0).numpy()
-                ax.imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
+                ax.imshow(
+                    img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1
+                )
         axes[r][0].set_ylabel(info.class_names[c], rotation=0, ha="right", va="center", fontsize=8)
     fig.suptitle(f"{synset.method} on {info.name}, {len(labels)} images", fontsize=9)
     path = Path(path)

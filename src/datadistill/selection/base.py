@@ -23,7 +23,9 @@ class SelectionMethod(Method):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Indices into ``data.train`` (class-ordered, ``ipc`` per class) and scores or ``None``."""
 
-    def run(self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True) -> SyntheticSet:
+    def run(
+        self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True
+    ) -> SyntheticSet:
         indices, scores = self.select(data, ipc, generator, progress)
         indices = indices.to(data.train.labels.device)
         extras = {"indices": indices.cpu()}

@@ -1,0 +1,31 @@
+"""The model zoo of dataset distillation: ConvNet variants, LeNet, AlexNet, VGG-11, ResNet-18, MLP.
+
+Every model is built for a ``DatasetInfo`` (channels, image size, classes) by name:
+``create_model("convnet-bn", info)``; ``list_models("resnet*")`` lists the names.
+"""
+
+from datadistill.models import alexnet, convnet, lenet, mlp, resnet, vgg  # noqa: F401  (register)
+from datadistill.models.alexnet import AlexNet
+from datadistill.models.convnet import ConvNet, ConvNetConfig
+from datadistill.models.factory import MODELS, create_model, list_models
+from datadistill.models.functional import batched_forward, has_batchnorm, stack_models
+from datadistill.models.lenet import LeNet
+from datadistill.models.mlp import MLP
+from datadistill.models.resnet import ResNet
+from datadistill.models.vgg import VGG
+
+__all__ = [
+    "MLP",
+    "MODELS",
+    "VGG",
+    "AlexNet",
+    "ConvNet",
+    "ConvNetConfig",
+    "LeNet",
+    "ResNet",
+    "batched_forward",
+    "create_model",
+    "has_batchnorm",
+    "list_models",
+    "stack_models",
+]

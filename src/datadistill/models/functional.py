@@ -1,0 +1,44 @@
+"""Train several copies of one model at once with ``torch.func`` (stacked weights + ``vmap``).
+
+The evaluation protocol trains many seeded copies of a small network; vmapping one functional call
+over their stacked weights runs them as a single batched computation. Models with batch norm
+update running statistics in place and are trained one by one instead (see ``has_batchnorm``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call, stack_module_state
+
+TensorDict = dict[str, Tensor]
+
+
+def stack_models(models: Sequence[nn.Module]) -> tuple[TensorDict, TensorDict]:
+    """Stack the parameters and buffers of same-architecture models along a new leading dim.
+
+    The stacked parameters are fresh leaf tensors that require grad: optimise them directly.
+    """
+    return stack_module_state(list(models))
+
+
+def batched_forward(
+    base_model: nn.Module, params: TensorDict, buffers: TensorDict, x: Tensor
+) -> Tensor:
+    """Run R stacked copies of ``base_model`` on their own batches: (R, B, ...) -> (R, B, classes).
+
+    Only the structure of ``base_model`` is used (it may live on the ``meta`` device); the weights
+    come from ``params`` and ``buffers`` as returned by :func:`stack_models`.
+    """
+
+    def one(p: TensorDict, b: TensorDict, xi: Tensor) -> Tensor:
+        return functional_call(base_model, (p, b), (xi,))
+
+    return torch.vmap(one)(params, buffers, x)
+
+
+def has_batchnorm(model: nn.Module) -> bool:
+    """Whether the model has a batch-norm layer, whose in-place running statistics rule out vmap."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())

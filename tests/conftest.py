@@ -13,9 +13,34 @@ def _two_threads() -> None:
     torch.set_num_threads(2)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Trained embedders are cached under the user cache; tests use a fresh one of their own."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def digits() -> dd.DataSplits:
     return dd.load_dataset("digits")
+
+
+# Settings that keep each method's test run short; every other setting keeps its default.
+FAST_SETTINGS: dict[str, dict] = {
+    "best-of-random": {"candidates": 3, "epochs": 10, "val_images": 100},
+    "forgetting": {"epochs": 2},
+    "herding": {"embed_model": "convnet-w32"},
+    "kcenter": {"embed_model": "convnet-w32"},
+    "kmeans": {"n_init": 1},
+    "kmeans-centroid": {"n_init": 1},
+}
+
+
+@pytest.fixture
+def fast_settings() -> dict[str, dict]:
+    return FAST_SETTINGS
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ class Method(ABC):
     Config: ClassVar[type] = NoConfig
     kind: ClassVar[str] = "distillation"
     summary: ClassVar[str] = ""
+    stochastic: ClassVar[bool] = True  # whether the seed changes the set
 
     def __init__(self, config: Any = None) -> None:
         self.config = config if config is not None else self.Config()

@@ -32,6 +32,10 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def remove(self, name: str) -> None:
+        """Drop an entry (for tests that register a temporary method)."""
+        del self._entries[name]
+
     def get(self, name: str) -> T:
         try:
             return self._entries[name]

@@ -14,7 +14,7 @@ import yaml
 import datadistill as dd
 from datadistill.datasets import DATASETS
 from datadistill.datasets.base import DataFormatError, DataNotFoundError
-from datadistill.evaluation import EvalConfig
+from datadistill.evaluation import EvalConfig, knn_table
 from datadistill.evaluation.protocol import DatasetMismatchError
 from datadistill.methods import METHODS, make_config
 from datadistill.models import MODELS
@@ -139,6 +139,7 @@ def _write_json(path: Path, obj: Any) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     synset = dd.SyntheticSet.load(args.set_file)
     cfg = _eval_config(_eval_overrides(args))
+    args.knn = args.knn or args.knn_only
     name = args.dataset or synset.info.name
     data = dd.load_dataset(
         name,
@@ -149,10 +150,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         zca_reg=synset.zca.reg if synset.zca else 0.1,
         val_seed=int(synset.meta.get("val_seed", 0)),
     )
-    ev = dd.evaluate(synset, data, cfg)
-    print(ev.table())
+    doc: dict[str, Any] = {"set": str(args.set_file)}
+    if args.knn:
+        table = knn_table(synset, data)
+        doc["knn"] = table
+        print("\n".join(f"k-NN {name}: {acc:.2f}%" for name, acc in table.items()))
+    if cfg.runs and not args.knn_only:
+        ev = dd.evaluate(synset, data, cfg)
+        doc.update(ev.to_dict())
+        print(ev.table())
     if args.out:
-        _write_json(Path(args.out), {"set": str(args.set_file), **ev.to_dict()})
+        _write_json(Path(args.out), doc)
     return 0
 
 
@@ -223,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default=None, help="write the results as JSON here")
     p.add_argument("--seed", dest="seed_eval", type=int, default=None)
+    p.add_argument("--knn", action="store_true", help="also report k-NN accuracy (k=1,3; l1, l2)")
+    p.add_argument(
+        "--knn-only", dest="knn_only", action="store_true", help="k-NN only, no training"
+    )
     _add_data_args(p)
     _add_eval_args(p)
     p.set_defaults(func=cmd_evaluate)

@@ -1,6 +1,7 @@
 """Evaluation: the one training loop and the field's protocol (runs, architectures, mean ± std)."""
 
 from datadistill.evaluation.config import EvalConfig
+from datadistill.evaluation.knn import knn_accuracy, knn_table
 from datadistill.evaluation.protocol import (
     DatasetMismatchError,
     Evaluation,
@@ -24,5 +25,7 @@ __all__ = [
     "fit_as_distilled",
     "fit_batched",
     "full_set",
+    "knn_accuracy",
+    "knn_table",
     "run_seeds",
 ]

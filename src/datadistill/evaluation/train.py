@@ -44,8 +44,11 @@ def fit(
     generator: torch.Generator,
     augmentation: Augmentation | None = None,
     tick: Tick | None = None,
+    on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None,
 ) -> nn.Module:
-    """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time."""
+    """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time.
+
+    ``on_batch(indices, logits)`` sees every training batch (forgetting scores use it)."""
     aug = augmentation or NoAugmentation()
     model.train()
     n = images.shape[0]
@@ -59,7 +62,10 @@ def fit(
         for start in range(0, n, batch_size):
             ix = perm[start : start + batch_size]
             x = aug.apply(images[ix], aug.sample(len(ix), generator))
-            loss = _loss(model(x), labels[ix])
+            logits = model(x)
+            if on_batch:
+                on_batch(ix, logits.detach())
+            loss = _loss(logits, labels[ix])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -1,0 +1,104 @@
+"""Feature spaces for selection: raw pixels, or a ConvNet trained once on the training split.
+
+The trained network is cached under the user cache directory, keyed by a hash of everything that
+determines it (dataset, split, model, training settings, seed), so herding, k-center and k-means
+share one training run across methods, IPCs and sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from datadistill.datasets.base import default_root
+from datadistill.datasets.tensorset import DataSplits
+from datadistill.evaluation.train import fit
+from datadistill.models import create_model
+
+
+@dataclass(frozen=True)
+class EmbedderConfig:
+    """The network whose penultimate features define distances (DC's coreset baselines use a
+    ConvNet trained on the whole training set)."""
+
+    model: str = "convnet"
+    epochs: int = 2
+    lr: float = 0.01
+    batch_size: int = 256
+    seed: int = 0
+
+
+def cache_dir() -> Path:
+    return default_root() / "embedders"
+
+
+def _key(data: DataSplits, cfg: EmbedderConfig) -> str:
+    ident = {
+        "dataset": data.info.name,
+        "n_train": len(data.train),
+        "val_seed": data.val_seed,
+        "zca": data.zca is not None,
+        **asdict(cfg),
+    }
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def trained_embedder(data: DataSplits, cfg: EmbedderConfig, cache: bool = True) -> nn.Module:
+    """A network trained on ``data.train`` with ``cfg``, loaded from the cache when it is there."""
+    from safetensors.torch import load_file, save_file
+
+    device = data.train.images.device
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = create_model(cfg.model, data.info).to(device)
+    path = cache_dir() / f"{data.info.name}-{cfg.model}-{_key(data, cfg)}.safetensors"
+    if cache and path.is_file():
+        try:
+            model.load_state_dict(load_file(str(path), device=str(device)))
+            return model.eval()
+        except Exception:  # a damaged cache entry is retrained, never trusted
+            path.unlink(missing_ok=True)
+    fit(
+        model,
+        data.train.images,
+        data.train.labels,
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        momentum=0.9,
+        weight_decay=5e-4,
+        batch_size=cfg.batch_size,
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        save_file(
+            {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp)
+        )
+        tmp.replace(path)
+    return model.eval()
+
+
+@torch.no_grad()
+def embed(model: nn.Module | None, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Features of ``images``: ``model.embed`` in batches, or flattened pixels when ``model`` is None."""
+    if model is None:
+        return images.flatten(1)
+    model.eval()
+    return torch.cat(
+        [model.embed(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+    )
+
+
+def embedding_model(data: DataSplits, space: str, cfg: EmbedderConfig) -> nn.Module | None:
+    """``space`` is ``"convnet"`` (a trained network) or ``"pixels"`` (no network)."""
+    if space == "pixels":
+        return None
+    if space == "convnet":
+        return trained_embedder(data, cfg)
+    raise ValueError(f"unknown embedding space {space!r}; use 'convnet' or 'pixels'")

@@ -79,7 +79,11 @@ def test_kmeans_centroid_is_the_cluster_mean_and_class_mean_the_class_mean(
 def test_forgetting_order_most_and_least_differ(digits: dd.DataSplits) -> None:
     most = dd.distill(digits, "forgetting", 2, {"epochs": 2}, progress=False)
     least = dd.distill(digits, "forgetting", 2, {"epochs": 2, "order": "least"}, progress=False)
-    assert most.extras["scores"].mean() > least.extras["scores"].mean()
+    assert not torch.equal(most.images, least.images)
+    for c in range(10):
+        in_class_most = most.extras["scores"][most.labels == c]
+        in_class_least = least.extras["scores"][least.labels == c]
+        assert in_class_most.min() >= in_class_least.max()
     with pytest.raises(ValueError, match="order"):
         dd.distill(digits, "forgetting", 2, {"order": "sideways"})
 
@@ -166,7 +170,7 @@ def test_herding_and_kcenter_beat_random_at_ipc1_on_an_mnist_slice() -> None:
     data = dd.DataSplits(
         full.info,
         full.train.subset(train_ix),
-        full.val.subset(test_ix[:200]),
+        full.val.subset(torch.arange(200)),
         full.test.subset(test_ix),
     )
     cfg = dd.EvalConfig(models=["convnet-w32"], runs=3, epochs=100, augment="none")

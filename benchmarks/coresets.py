@@ -11,6 +11,7 @@ appended to the JSON file as they finish, next to the published figures.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -61,6 +62,14 @@ def main() -> None:
     p.add_argument("--data-root", default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default=None, help="default benchmarks/results/coresets-<device>.json")
+    p.add_argument(
+        "--settings",
+        default="{}",
+        help='JSON: per-method settings, e.g. {"kcenter": {"embedding": "pixels"}}',
+    )
+    p.add_argument(
+        "--name", default="coresets", help="benchmark name in the records (e.g. coresets-ablation)"
+    )
     args = p.parse_args()
     device = torch.device(args.device)
     out = Path(args.out or f"benchmarks/results/coresets-{device.type}.json")
@@ -69,6 +78,8 @@ def main() -> None:
         "kcenter": {"embed_epochs": args.embed_epochs},
         "forgetting": {"epochs": args.forgetting_epochs},
     }
+    for method, values in json.loads(args.settings).items():
+        settings[method] = {**settings.get(method, {}), **values}
     for name in args.datasets.split(","):
         data = dd.load_dataset(name, args.data_root, device=device)
         for method in args.methods.split(","):

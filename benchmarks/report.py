@@ -65,6 +65,22 @@ def timing_table(rows: list[dict]) -> list[str]:
     return out
 
 
+def floor_table(rows: list[dict]) -> list[str]:
+    out = [
+        "| images | epochs | train TFLOP | test TFLOP | matmul GFLOP/s | floor s | device |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['images']} | {r['eval_epochs']} | {r['train_tflop']} | {r['test_tflop']} "
+            f"| {r['matmul_gflops']} | {r['floor_seconds']} | {r['device']} |"
+        )
+    return out
+
+
+RENDERERS = {"timing": timing_table, "floor": floor_table}
+
+
 def main() -> None:
     groups: dict[str, list[dict]] = defaultdict(list)
     for path in sorted((HERE / "results").glob("*.json")):
@@ -78,7 +94,10 @@ def main() -> None:
     ]
     for name, rows in sorted(groups.items()):
         lines += [f"## {name}", ""]
-        lines += timing_table(rows) if name.endswith("timing") else accuracy_table(rows)
+        render = next(
+            (f for suffix, f in RENDERERS.items() if name.endswith(suffix)), accuracy_table
+        )
+        lines += render(rows)
         lines.append("")
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print(f"wrote {HERE / 'RESULTS.md'}")

@@ -14,7 +14,7 @@ import yaml
 import datadistill as dd
 from datadistill.datasets import DATASETS
 from datadistill.datasets.base import DataFormatError, DataNotFoundError
-from datadistill.evaluation import EvalConfig, knn_table
+from datadistill.evaluation import EvalConfig, compare_to, knn_table
 from datadistill.evaluation.protocol import DatasetMismatchError
 from datadistill.methods import METHODS, make_config
 from datadistill.models import MODELS
@@ -157,6 +157,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print("\n".join(f"k-NN {name}: {acc:.2f}%" for name, acc in table.items()))
     if cfg.runs and not args.knn_only:
         ev = dd.evaluate(synset, data, cfg)
+        if args.compare:
+            compare_to(ev, synset, data, tuple(args.compare.split(",")))
         doc.update(ev.to_dict())
         print(ev.table())
     if args.out:
@@ -234,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--knn", action="store_true", help="also report k-NN accuracy (k=1,3; l1, l2)")
     p.add_argument(
         "--knn-only", dest="knn_only", action="store_true", help="k-NN only, no training"
+    )
+    p.add_argument(
+        "--compare",
+        default=None,
+        help="also score relative to references on the same protocol: random, full (costly)",
     )
     _add_data_args(p)
     _add_eval_args(p)

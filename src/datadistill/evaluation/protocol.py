@@ -52,6 +52,7 @@ class Evaluation:
     config: EvalConfig
     n_images: int
     relative: dict[str, dict[str, float]] = field(default_factory=dict)
+    references: dict[str, dict[str, ModelResult]] = field(default_factory=dict)
 
     def table(self) -> str:
         lines = [f"{'model':<16} {'accuracy (%)':>16} {'runs':>5} {'s/run':>8}"]
@@ -70,6 +71,9 @@ class Evaluation:
             "n_images": self.n_images,
             "results": {k: v.to_dict() for k, v in self.results.items()},
             "relative": self.relative,
+            "references": {
+                k: {m: r.to_dict() for m, r in v.items()} for k, v in self.references.items()
+            },
         }
 
 
@@ -166,6 +170,34 @@ def evaluate(
     return Evaluation(results, cfg, int(synset.images.shape[0]))
 
 
+def compare_to(
+    evaluation: Evaluation,
+    synset: SyntheticSet,
+    data: DataSplits,
+    references: tuple[str, ...] = ("random",),
+    progress: bool = True,
+) -> Evaluation:
+    """Score ``synset`` relative to references trained on the same protocol: ``random`` (random
+    real images, as many per class as the set has) and ``full`` (the whole training split; costly).
+    Adds, per architecture, our mean accuracy ÷ the reference's to ``evaluation.relative``."""
+    from datadistill.methods import distill
+
+    for ref in references:
+        if ref == "random":
+            ipc = max(1, -(-len(synset.images) // data.info.num_classes))
+            ref_set = distill(data, "random", ipc, seed=evaluation.config.seed, progress=False)
+        elif ref == "full":
+            ref_set = full_set(data)
+        else:
+            raise ValueError(f"unknown reference {ref!r}; use 'random' or 'full'")
+        results = evaluate(ref_set, data, evaluation.config, progress=progress).results
+        evaluation.references[ref] = results
+        evaluation.relative[ref] = {
+            m: r.mean / max(results[m].mean, 1e-9) for m, r in evaluation.results.items()
+        }
+    return evaluation
+
+
 def full_set(data: DataSplits) -> SyntheticSet:
     """The whole training split as a 'set', for the full-data reference on the same protocol."""
     return SyntheticSet(
@@ -179,6 +211,7 @@ __all__ = [
     "ModelResult",
     "SetFileError",
     "check_compatible",
+    "compare_to",
     "evaluate",
     "full_set",
     "run_seeds",

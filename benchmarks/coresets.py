@@ -90,7 +90,7 @@ def main() -> None:
                 ev = dd.evaluate(synset, data, EvalConfig(models=[args.model], runs=args.runs))
                 result = ev.results[args.model]
                 row = make_record(
-                    "coresets",
+                    args.name,
                     name,
                     method,
                     ipc,

@@ -32,17 +32,23 @@ def _verdict(row: dict) -> str:
     return f"{gap:+.2f} ({gap / std:+.1f} σ)"
 
 
+VARIANT_KEYS = ("order", "epochs", "embedding")
+
+
 def accuracy_table(rows: list[dict]) -> list[str]:
     out = [
-        "| dataset | method | ipc | ours (%) | runs | published (%) | ours − published | eval | device "
-        "| s/model |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | method | ipc | settings | ours (%) | runs | published (%) | ours − published | eval "
+        "| device | s/model |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        settings = r.get("settings") or {}
+        variant = ", ".join(f"{k}={settings[k]}" for k in VARIANT_KEYS if k in settings)
         pub = r.get("published") or {}
         ev = f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}"
         out.append(
-            f"| {r['dataset']} | {r['method']} | {r['ipc']} | {_fmt(r['acc_mean'], r['acc_std'])} "
+            f"| {r['dataset']} | {r['method']} | {r['ipc']} | {variant} "
+            f"| {_fmt(r['acc_mean'], r['acc_std'])} "
             f"| {r['n_runs']} "
             f"| {_fmt(pub.get('acc_mean'), pub.get('acc_std'))} | {_verdict(r)} | {ev} | {r['device']} "
             f"| {r['eval_seconds']:.1f} |"

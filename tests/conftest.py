@@ -30,6 +30,7 @@ def digits() -> dd.DataSplits:
 # Settings that keep each method's test run short; every other setting keeps its default.
 FAST_SETTINGS: dict[str, dict] = {
     "best-of-random": {"candidates": 3, "epochs": 10, "val_images": 100},
+    "dm": {"iterations": 3, "batch_real": 16, "model": "convnet-w32"},
     "forgetting": {"epochs": 2},
     "herding": {"embed_model": "convnet-w32"},
     "kcenter": {"embed_model": "convnet-w32"},

@@ -212,3 +212,36 @@ def test_console_script_entry_point_runs() -> None:
         timeout=120,
     )
     assert out.returncode == 0 and "random" in out.stdout
+
+
+def test_iterative_method_checkpoints_and_resume_is_explicit(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = [
+        "distill",
+        "--dataset",
+        "digits",
+        "--method",
+        "dm",
+        "--ipc",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--set",
+        "iterations=2",
+        "--set",
+        "checkpoint_every=1",
+        "--set",
+        "batch_real=8",
+        "--set",
+        "model=convnet-w32",
+    ]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert (tmp_path / "checkpoint.pt").is_file()
+    first = SyntheticSet.load(tmp_path / "set.safetensors")
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "--resume" in err
+    code, _, err = run(capsys, *argv, "--resume")
+    assert code == 0, err
+    assert torch.equal(SyntheticSet.load(tmp_path / "set.safetensors").images, first.images)

@@ -8,6 +8,7 @@ with ``@METHODS.register("name")`` plus one import line in its package's ``__ini
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import time
 from abc import ABC, abstractmethod
@@ -34,8 +35,11 @@ class Method(ABC):
     summary: ClassVar[str] = ""
     stochastic: ClassVar[bool] = True  # whether the seed changes the set
 
-    def __init__(self, config: Any = None) -> None:
+    def __init__(
+        self, config: Any = None, checkpoint: str | os.PathLike[str] | None = None
+    ) -> None:
         self.config = config if config is not None else self.Config()
+        self.checkpoint = checkpoint  # where iterative methods save and resume their state
 
     @abstractmethod
     def run(
@@ -92,14 +96,18 @@ def distill(
     *,
     seed: int = 0,
     progress: bool = True,
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> SyntheticSet:
-    """Run ``method`` on ``data`` and return its set, stamped with config, seed and provenance."""
+    """Run ``method`` on ``data`` and return its set, stamped with config, seed and provenance.
+
+    ``checkpoint``: a file where iterative methods save their state every ``checkpoint_every``
+    iterations and from which they resume when it exists (a run of other settings is refused)."""
     cls = METHODS.get(method)
     cfg = config if dataclasses.is_dataclass(config) else make_config(cls.Config, config)
     check_ipc(data, ipc)
     generator = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
-    synset = cls(cfg).run(data, ipc, generator, progress=progress)
+    synset = cls(cfg, checkpoint).run(data, ipc, generator, progress=progress)
     synset.method, synset.seed, synset.ipc = method, seed, ipc
     synset.config = dataclasses.asdict(cfg)
     synset.zca = data.zca

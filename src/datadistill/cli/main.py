@@ -106,10 +106,20 @@ def cmd_distill(args: argparse.Namespace) -> int:
         device=args.device,
         zca=bool(doc.get("zca", False)),
     )
-    synset = dd.distill(
-        data, doc["method"], int(doc["ipc"]), doc.get("config"), seed=int(doc.get("seed", 0))
-    )
     out = Path(args.out)
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.exists() and not args.resume:
+        raise ValueError(
+            f"{checkpoint} exists: pass --resume to continue that run, or choose another --out"
+        )
+    synset = dd.distill(
+        data,
+        doc["method"],
+        int(doc["ipc"]),
+        doc.get("config"),
+        seed=int(doc.get("seed", 0)),
+        checkpoint=checkpoint,
+    )
     path = synset.save(out / "set.safetensors")
     dd.save_grid(synset, out / "grid.png")
     resolved = {**{k: v for k, v in doc.items() if k != "config"}, "config": synset.config}
@@ -221,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="output folder (set.safetensors, grid.png, config.yaml)"
     )
     p.add_argument("--evaluate", action="store_true", help="evaluate the set after making it")
+    p.add_argument(
+        "--resume", action="store_true", help="continue from OUT/checkpoint.pt (iterative methods)"
+    )
     p.add_argument("--seed-eval", dest="seed_eval", type=int, default=None)
     _add_data_args(p)
     _add_eval_args(p)

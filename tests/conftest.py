@@ -31,6 +31,20 @@ def digits() -> dd.DataSplits:
 FAST_SETTINGS: dict[str, dict] = {
     "best-of-random": {"candidates": 3, "epochs": 10, "val_images": 100},
     "dm": {"iterations": 3, "batch_real": 16, "model": "convnet-w32"},
+    "dc": {
+        "iterations": 2,
+        "batch_real": 16,
+        "model": "convnet-w32",
+        "outer_loop": 2,
+        "inner_loop": 1,
+    },
+    "dsa": {
+        "iterations": 2,
+        "batch_real": 16,
+        "model": "convnet-w32",
+        "outer_loop": 2,
+        "inner_loop": 1,
+    },
     "forgetting": {"epochs": 2},
     "herding": {"embed_model": "convnet-w32"},
     "kcenter": {"embed_model": "convnet-w32"},

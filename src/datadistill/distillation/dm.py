@@ -30,6 +30,17 @@ class DMConfig(IterativeConfig):
     class_chunk: int = 0
 
 
+def _mean_embeddings(
+    net: torch.nn.Module, batches: list[torch.Tensor], one_pass: bool
+) -> torch.Tensor:
+    """Mean embedding of each batch: one concatenated pass (a GPU wants big batches) or one pass
+    per batch (on a CPU the per-class batches stay in cache, which is faster)."""
+    if one_pass:
+        feats = net.embed(torch.cat(batches)).split([len(b) for b in batches])
+        return torch.stack([f.mean(0) for f in feats])
+    return torch.stack([net.embed(b).mean(0) for b in batches])
+
+
 @METHODS.register("dm")
 class DM(IterativeDistillation):
     Config = DMConfig
@@ -65,8 +76,7 @@ class DM(IterativeDistillation):
                 real.append(aug.apply(batch, params))
                 syn.append(aug.apply(images[c * ipc : (c + 1) * ipc], params))
             with torch.no_grad():
-                feats = net.embed(torch.cat(real)).split([len(r) for r in real])
-                mu_real = torch.stack([f.mean(0) for f in feats])
+                mu_real = _mean_embeddings(net, real, one_pass=images.device.type == "cuda")
             mu_syn = net.embed(torch.cat(syn)).view(len(syn), ipc, -1).mean(1)
             loss = (mu_real - mu_syn).square().sum()
             if lo + chunk < k:

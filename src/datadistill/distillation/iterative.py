@@ -9,7 +9,6 @@ resumed run ends identical to an uninterrupted one on the CPU.
 from __future__ import annotations
 
 import os
-from abc import abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ class IterativeConfig(InitConfig):
 class IterativeDistillation(DistillationMethod):
     """Learns ``images`` (labels fixed) with SGD on ``loss``; checkpoints to ``self.checkpoint``."""
 
-    @abstractmethod
     def loss(
         self,
         data: DataSplits,
@@ -42,10 +40,28 @@ class IterativeDistillation(DistillationMethod):
         ipc: int,
         generator: torch.Generator,
     ) -> torch.Tensor:
-        """The objective of one outer iteration (gradients flow to ``images``)."""
+        """The objective of one outer iteration (gradients flow to ``images``); methods with
+        inner loops override ``step`` instead."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither loss() nor step()")
 
     def lr_img(self, ipc: int) -> float:
         return self.config.lr_img
+
+    def step(
+        self,
+        data: DataSplits,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        ipc: int,
+        generator: torch.Generator,
+        opt: torch.optim.Optimizer,
+    ) -> float:
+        """One outer iteration: one SGD step on ``loss``. Methods with inner loops override it."""
+        opt.zero_grad(set_to_none=True)
+        loss = self.loss(data, images, labels, ipc, generator)
+        loss.backward()
+        opt.step()
+        return float(loss.detach())
 
     def run(
         self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True
@@ -64,11 +80,7 @@ class IterativeDistillation(DistillationMethod):
         )
         loss_value = float("nan")
         for it in bar:
-            opt.zero_grad(set_to_none=True)
-            loss = self.loss(data, images, labels, ipc, generator)
-            loss.backward()
-            opt.step()
-            loss_value = float(loss.detach())
+            loss_value = self.step(data, images, labels, ipc, generator, opt)
             bar.set_postfix(loss=f"{loss_value:.4g}")
             if self.checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0:
                 self._save(images, opt, generator, ipc, it + 1)

@@ -45,8 +45,10 @@ def fit(
     augmentation: Augmentation | None = None,
     tick: Tick | None = None,
     on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None,
+    lr_decay: bool = True,
 ) -> nn.Module:
-    """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time.
+    """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time
+    unless ``lr_decay=False`` (the inner loop of gradient matching trains at a constant rate).
 
     ``on_batch(indices, logits)`` sees every training batch (forgetting scores use it)."""
     aug = augmentation or NoAugmentation()
@@ -54,7 +56,7 @@ def fit(
     n = images.shape[0]
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     for epoch in range(epochs):
-        if epoch == _decay_epoch(epochs) and epoch > 0:
+        if lr_decay and epoch == _decay_epoch(epochs) and epoch > 0:
             opt = torch.optim.SGD(
                 model.parameters(), lr=lr * 0.1, momentum=momentum, weight_decay=weight_decay
             )

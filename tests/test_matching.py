@@ -1,0 +1,150 @@
+"""Matching methods (DM, DC, DSA): they learn, resume bit-for-bit, and their pieces agree with
+the reference formulations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import datadistill as dd
+from datadistill.distillation.dc import class_gradients
+from datadistill.distillation.losses import DISTANCES
+from datadistill.methods import METHODS
+from datadistill.synset import SetFileError
+
+FAST = {"batch_real": 32, "model": "convnet-w32", "checkpoint_every": 2}
+MATCHING = ["dm", "dc", "dsa"]
+BUDGET = {"dm": 60, "dc": 30, "dsa": 30}
+
+
+@pytest.mark.parametrize("method", MATCHING)
+def test_beats_random_at_ipc1(digits: dd.DataSplits, method: str) -> None:
+    cfg = dd.EvalConfig(models=["convnet-w32"], runs=2, epochs=100, augment="none")
+    learned = dd.distill(
+        digits, method, 1, {**FAST, "iterations": BUDGET[method]}, seed=0, progress=False
+    )
+    rnd = dd.distill(digits, "random", 1, seed=0, progress=False)
+    acc = dd.evaluate(learned, digits, cfg, progress=False).results["convnet-w32"].mean
+    acc_rnd = dd.evaluate(rnd, digits, cfg, progress=False).results["convnet-w32"].mean
+    assert acc > acc_rnd + 5, (acc, acc_rnd)
+
+
+def test_vmapped_class_gradients_equal_the_per_class_loop() -> None:
+    info = dd.DatasetInfo("t", 1, (8, 8), 3, ("a", "b", "c"), (0.0,), (1.0,))
+    torch.manual_seed(0)
+    net = dd.create_model("convnet-w32", info)
+    x = torch.randn(3, 5, 1, 8, 8, requires_grad=True)
+    y = torch.arange(3).view(3, 1).expand(3, 5)
+    looped = class_gradients(net, x, y, batched=False, keep_graph=True)
+    vmapped = class_gradients(net, x, y, batched=True, keep_graph=True)
+    for name, g in looped.items():
+        assert torch.allclose(g, vmapped[name], atol=1e-5), name
+    reference = torch.autograd.grad(F.cross_entropy(net(x[1]), y[1]), list(net.parameters()))
+    assert torch.allclose(looped["classifier.weight"][1], reference[-2], atol=1e-6)
+    (gx_loop,) = torch.autograd.grad(sum(g.square().sum() for g in looped.values()), x)
+    (gx_vmap,) = torch.autograd.grad(sum(g.square().sum() for g in vmapped.values()), x)
+    assert torch.allclose(gx_loop, gx_vmap, atol=1e-4)
+
+
+def _reference_distance_wb(gwr: torch.Tensor, gws: torch.Tensor) -> torch.Tensor:
+    """The DC code's per-layer distance, written as it is there."""
+    shape = gwr.shape
+    if len(shape) == 4:
+        gwr, gws = gwr.reshape(shape[0], -1), gws.reshape(shape[0], -1)
+    elif len(shape) == 1:
+        return torch.tensor(0.0)
+    return torch.sum(
+        1
+        - torch.sum(gwr * gws, dim=-1) / (torch.norm(gwr, dim=-1) * torch.norm(gws, dim=-1) + 1e-6)
+    )
+
+
+def test_layerwise_distance_matches_the_reference_and_others_are_zero_at_equality() -> None:
+    g = torch.Generator().manual_seed(0)
+    shapes = {"conv.weight": (4, 2, 3, 3), "conv.bias": (4,), "fc.weight": (3, 8)}
+    real = {n: torch.randn(2, *s, generator=g) for n, s in shapes.items()}
+    syn = {n: torch.randn(2, *s, generator=g) for n, s in shapes.items()}
+    expected = sum(_reference_distance_wb(real[n][c], syn[n][c]) for n in shapes for c in range(2))
+    assert torch.allclose(DISTANCES.get("layerwise")(real, syn), expected, atol=1e-5)
+    for name in ("layerwise", "mse", "cos"):
+        assert float(DISTANCES.get(name)(real, real)) == pytest.approx(0.0, abs=1e-4)
+        assert float(DISTANCES.get(name)(real, syn)) > 0
+
+
+def test_dc_follows_the_papers_loops_and_trains_with_batch_norm(digits: dd.DataSplits) -> None:
+    cfg = METHODS.get("dc").Config()
+    assert [cfg.loops(i) for i in (1, 10, 50)] == [(1, 1), (10, 50), (50, 10)]
+    assert (cfg.lr_img, cfg.momentum, cfg.iterations, METHODS.get("dsa").Config().augment) == (
+        0.1,
+        0.5,
+        1000,
+        "dsa",
+    )
+    s = dd.distill(
+        digits, "dc", 2, {"iterations": 1, "batch_real": 16, "model": "convnet-bn"}, progress=False
+    )
+    assert s.images.shape == (20, 1, 8, 8) and torch.isfinite(s.images).all()
+
+
+def test_dm_starts_from_its_init_and_moves(digits: dd.DataSplits) -> None:
+    start = dd.distill(digits, "random", 1, seed=2, progress=False)
+    dm = dd.distill(digits, "dm", 1, {**FAST, "iterations": 2}, seed=2, progress=False)
+    assert torch.equal(dm.labels, start.labels)
+    assert not torch.allclose(dm.images, start.images)
+
+
+def test_class_chunks_give_the_same_step(digits: dd.DataSplits) -> None:
+    whole = dd.distill(digits, "dm", 1, {**FAST, "iterations": 2}, seed=1, progress=False)
+    chunked = dd.distill(
+        digits, "dm", 1, {**FAST, "iterations": 2, "class_chunk": 3}, seed=1, progress=False
+    )
+    assert torch.allclose(whole.images, chunked.images, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", MATCHING)
+def test_interrupted_run_resumes_identical(
+    digits: dd.DataSplits, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    loops = {"outer_loop": 2, "inner_loop": 2}
+    settings = {**FAST, "iterations": 6} if method == "dm" else {**FAST, "iterations": 4, **loops}
+    plain = dd.distill(digits, method, 2, settings, seed=4, progress=False)
+    ckpt = tmp_path / f"{method}.ckpt"
+    cls = METHODS.get(method)
+    original = cls.step
+    calls = {"n": 0}
+
+    def dies_after_two(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(cls, "step", dies_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        dd.distill(digits, method, 2, settings, seed=4, progress=False, checkpoint=ckpt)
+    monkeypatch.setattr(cls, "step", original)
+    assert ckpt.is_file()
+    resumed = dd.distill(digits, method, 2, settings, seed=4, progress=False, checkpoint=ckpt)
+    assert torch.equal(resumed.images, plain.images)
+
+
+def test_checkpoint_of_another_run_or_damaged_is_refused(
+    digits: dd.DataSplits, tmp_path: Path
+) -> None:
+    ckpt = tmp_path / "dm.ckpt"
+    dd.distill(digits, "dm", 1, {**FAST, "iterations": 2}, progress=False, checkpoint=ckpt)
+    with pytest.raises(SetFileError, match="different run"):
+        dd.distill(
+            digits,
+            "dm",
+            1,
+            {**FAST, "iterations": 2, "lr_img": 0.5},
+            progress=False,
+            checkpoint=ckpt,
+        )
+    ckpt.write_bytes(b"garbage")
+    with pytest.raises(SetFileError, match="not a readable checkpoint"):
+        dd.distill(digits, "dm", 1, {**FAST, "iterations": 2}, progress=False, checkpoint=ckpt)

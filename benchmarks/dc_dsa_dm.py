@@ -1,9 +1,13 @@
 """Matching methods: accuracy at a stated iteration budget, seconds per iteration, peak memory.
 
     python benchmarks/dc_dsa_dm.py --data-root ../shared/data --method dm --ipc 10 --iterations 1000
+    python benchmarks/dc_dsa_dm.py --data-root ../shared/data --timing      # s/iteration and floor
 
-(DM only for now; DC and DSA join as they land.) One distillation (seed 0), then the evaluation
-protocol's runs on the set; the record carries the iterations used and the time per iteration.
+Accuracy mode: one distillation (seed 0), then the evaluation protocol's runs on the set; the
+record carries the iterations used and the time per iteration. Timing mode: DC at IPC 1 and 10
+and DM at IPC 10 on MNIST (256 real images per class), seconds per outer iteration, the FLOPs of
+one iteration (torch's FlopCounterMode), the achieved FLOP/s and the floor (FLOPs ÷ the measured
+matmul rate of the machine).
 """
 
 from __future__ import annotations
@@ -29,6 +33,46 @@ PUBLISHED = {
 }
 
 
+TIMING_TARGETS = {("dc", 1): 6.0, ("dm", 10): 2.5}  # seconds per iteration, foundation of issue 5
+REFERENCE_SECONDS = {("dc", 1): 10.0, ("dm", 10): 4.2}  # the reference code on this kind of machine
+
+
+def timing(data: dd.DataSplits, device: torch.device, out: Path, iterations: int) -> None:
+    from cpu_floor import matmul_gflops
+    from torch.utils.flop_counter import FlopCounterMode
+
+    rate = matmul_gflops()
+    for method, ipc in (("dc", 1), ("dc", 10), ("dm", 10)):
+        with FlopCounterMode(display=False) as counter:
+            dd.distill(data, method, ipc, {"iterations": 1}, seed=0, progress=False)
+        flops = counter.get_total_flops()
+        start = time.perf_counter()
+        dd.distill(data, method, ipc, {"iterations": iterations}, seed=0, progress=False)
+        per_it = (time.perf_counter() - start) / iterations
+        row = make_record(
+            "dc_dsa_dm-timing",
+            data.info.name,
+            method,
+            ipc,
+            None,
+            device,
+            iterations=iterations,
+            seconds_per_iteration=round(per_it, 3),
+            tflop_per_iteration=round(flops / 1e12, 4),
+            achieved_gflops=round(flops / per_it / 1e9, 1),
+            matmul_gflops=round(rate, 1),
+            floor_seconds=round(flops / rate / 1e9, 3),
+            target_seconds=TIMING_TARGETS.get((method, ipc)),
+            reference_seconds=REFERENCE_SECONDS.get((method, ipc)),
+        )
+        append_record(out, row)
+        print(
+            f"{method} ipc={ipc}: {per_it:.2f} s/iteration, {flops / 1e12:.3f} TFLOP, "
+            f"{flops / per_it / 1e9:.0f} GFLOP/s (matmul {rate:.0f}); floor {flops / rate / 1e9:.2f} s",
+            flush=True,
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -41,10 +85,16 @@ def main() -> None:
     p.add_argument("--data-root", default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default=None)
+    p.add_argument("--timing", action="store_true", help="seconds per iteration and the FLOP floor")
+    p.add_argument("--timing-iterations", type=int, default=3)
     args = p.parse_args()
     device = torch.device(args.device)
-    out = Path(args.out or f"benchmarks/results/dc_dsa_dm-{device.type}.json")
     data = dd.load_dataset(args.dataset, args.data_root, device=device)
+    if args.timing:
+        out = Path(args.out or f"benchmarks/results/dc_dsa_dm-timing-{device.type}.json")
+        timing(data, device, out, args.timing_iterations)
+        return
+    out = Path(args.out or f"benchmarks/results/dc_dsa_dm-{device.type}.json")
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()

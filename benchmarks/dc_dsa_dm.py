@@ -4,10 +4,10 @@
     python benchmarks/dc_dsa_dm.py --data-root ../shared/data --timing      # s/iteration and floor
 
 Accuracy mode: one distillation (seed 0), then the evaluation protocol's runs on the set; the
-record carries the iterations used and the time per iteration. Timing mode: DC at IPC 1 and 10
-and DM at IPC 10 on MNIST (256 real images per class), seconds per outer iteration, the FLOPs of
-one iteration (torch's FlopCounterMode), the achieved FLOP/s and the floor (FLOPs ÷ the measured
-matmul rate of the machine).
+record carries the iterations used and the time per iteration. Timing mode (``--timing-configs``,
+default DC at IPC 1 and DM at IPC 10) on MNIST (256 real images per class): seconds per outer
+iteration, the FLOPs of one iteration (torch's FlopCounterMode), the achieved FLOP/s and the
+floor (FLOPs ÷ the measured matmul rate of the machine).
 """
 
 from __future__ import annotations
@@ -37,12 +37,14 @@ TIMING_TARGETS = {("dc", 1): 6.0, ("dm", 10): 2.5}  # seconds per iteration, fou
 REFERENCE_SECONDS = {("dc", 1): 10.0, ("dm", 10): 4.2}  # the reference code on this kind of machine
 
 
-def timing(data: dd.DataSplits, device: torch.device, out: Path, iterations: int) -> None:
+def timing(
+    data: dd.DataSplits, device: torch.device, out: Path, iterations: int, configs: str
+) -> None:
     from cpu_floor import matmul_gflops
     from torch.utils.flop_counter import FlopCounterMode
 
     rate = matmul_gflops()
-    for method, ipc in (("dc", 1), ("dc", 10), ("dm", 10)):
+    for method, ipc in ((m, int(i)) for m, i in (c.split(":") for c in configs.split(","))):
         with FlopCounterMode(display=False) as counter:
             dd.distill(data, method, ipc, {"iterations": 1}, seed=0, progress=False)
         flops = counter.get_total_flops()
@@ -87,12 +89,15 @@ def main() -> None:
     p.add_argument("--out", default=None)
     p.add_argument("--timing", action="store_true", help="seconds per iteration and the FLOP floor")
     p.add_argument("--timing-iterations", type=int, default=3)
+    p.add_argument(
+        "--timing-configs", default="dc:1,dm:10", help="method:ipc pairs, e.g. dc:1,dc:10,dm:10"
+    )
     args = p.parse_args()
     device = torch.device(args.device)
     data = dd.load_dataset(args.dataset, args.data_root, device=device)
     if args.timing:
         out = Path(args.out or f"benchmarks/results/dc_dsa_dm-timing-{device.type}.json")
-        timing(data, device, out, args.timing_iterations)
+        timing(data, device, out, args.timing_iterations, args.timing_configs)
         return
     out = Path(args.out or f"benchmarks/results/dc_dsa_dm-{device.type}.json")
     if device.type == "cuda":

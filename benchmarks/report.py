@@ -84,7 +84,22 @@ def floor_table(rows: list[dict]) -> list[str]:
     return out
 
 
-RENDERERS = {"timing": timing_table, "floor": floor_table}
+def iteration_table(rows: list[dict]) -> list[str]:
+    out = [
+        "| method | ipc | s/iteration | TFLOP/iteration | achieved GFLOP/s | matmul GFLOP/s | floor s "
+        "| target s | reference code s | device |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['method']} | {r['ipc']} | {r['seconds_per_iteration']} | {r['tflop_per_iteration']} "
+            f"| {r['achieved_gflops']} | {r['matmul_gflops']} | {r['floor_seconds']} "
+            f"| {r.get('target_seconds') or '–'} | {r.get('reference_seconds') or '–'} | {r['device']} |"
+        )
+    return out
+
+
+RENDERERS = {"dc_dsa_dm-timing": iteration_table, "timing": timing_table, "floor": floor_table}
 
 
 def main() -> None:

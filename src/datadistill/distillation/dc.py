@@ -23,7 +23,7 @@ from datadistill.distillation.iterative import IterativeConfig, IterativeDistill
 from datadistill.distillation.losses import DISTANCES
 from datadistill.evaluation.train import fit
 from datadistill.methods import METHODS
-from datadistill.models import create_model
+from datadistill.models import create_seeded_model, draw_seed
 
 # The paper's (outer_loop, inner_loop) by images per class.
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -114,10 +114,7 @@ class DC(IterativeDistillation):
             flip=data.info.flip,
             **({"strategy": cfg.dsa_strategy} if cfg.augment == "dsa" else {}),
         )
-        seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            net = create_model(cfg.model, data.info).to(images.device)
+        net = create_seeded_model(cfg.model, data.info, draw_seed(generator), images.device)
         distance = DISTANCES.get(cfg.distance)
         k = data.info.num_classes
         total = 0.0

@@ -15,7 +15,7 @@ from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
-from datadistill.models import create_model
+from datadistill.models import create_seeded_model, draw_seed
 
 
 @dataclass
@@ -59,10 +59,7 @@ class DM(IterativeDistillation):
     ) -> torch.Tensor:
         cfg = self.config
         aug = create_augmentation("dsa", flip=data.info.flip, strategy=cfg.dsa_strategy)
-        seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            net = create_model(cfg.model, data.info).to(images.device)
+        net = create_seeded_model(cfg.model, data.info, draw_seed(generator), images.device)
         net.requires_grad_(False)
         k = data.info.num_classes
         chunk = cfg.class_chunk or k

@@ -14,7 +14,7 @@ from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.evaluation.config import EvalConfig
 from datadistill.evaluation.train import accuracy, fit, fit_as_distilled, fit_batched
-from datadistill.models import create_model, has_batchnorm
+from datadistill.models import create_seeded_model, has_batchnorm
 from datadistill.synset import SetFileError, SyntheticSet
 
 
@@ -96,12 +96,6 @@ def check_compatible(synset: SyntheticSet, data: DataSplits) -> None:
         raise DatasetMismatchError(f"set is {state} but the dataset is not loaded the same way")
 
 
-def _new_model(name: str, data: DataSplits, seed: int, device: torch.device) -> torch.nn.Module:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return create_model(name, data.info).to(device)
-
-
 def _use_batched(
     cfg: EvalConfig, model: torch.nn.Module, device: torch.device, distilled: bool
 ) -> bool:
@@ -141,7 +135,7 @@ def evaluate(
     bar = tqdm(total=total, desc="evaluate", disable=not progress, leave=False)
     for name in cfg.models:
         start = time.perf_counter()
-        models = [_new_model(name, data, s, device) for s in seeds]
+        models = [create_seeded_model(name, data.info, s, device) for s in seeds]
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         train_kw = dict(
             epochs=epochs,

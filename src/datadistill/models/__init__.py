@@ -7,7 +7,13 @@ Every model is built for a ``DatasetInfo`` (channels, image size, classes) by na
 from datadistill.models import alexnet, convnet, lenet, mlp, resnet, vgg  # noqa: F401  (register)
 from datadistill.models.alexnet import AlexNet
 from datadistill.models.convnet import ConvNet, ConvNetConfig
-from datadistill.models.factory import MODELS, create_model, list_models
+from datadistill.models.factory import (
+    MODELS,
+    create_model,
+    create_seeded_model,
+    draw_seed,
+    list_models,
+)
 from datadistill.models.functional import batched_forward, has_batchnorm, stack_models
 from datadistill.models.lenet import LeNet
 from datadistill.models.mlp import MLP
@@ -25,6 +31,8 @@ __all__ = [
     "ResNet",
     "batched_forward",
     "create_model",
+    "create_seeded_model",
+    "draw_seed",
     "has_batchnorm",
     "list_models",
     "stack_models",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import nn
 
 from datadistill.datasets.info import DatasetInfo
@@ -28,3 +29,18 @@ def create_model(name: str, info: DatasetInfo, **kwargs: Any) -> nn.Module:
 def list_models(pattern: str = "*") -> list[str]:
     """Registered model names matching a shell-style pattern, sorted."""
     return MODELS.names(pattern)
+
+
+def create_seeded_model(
+    name: str, info: DatasetInfo, seed: int, device: str | torch.device = "cpu"
+) -> nn.Module:
+    """``create_model`` under a forked global RNG seeded with ``seed``: the same seed gives the same
+    weights, and the caller's random state is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return create_model(name, info).to(device)
+
+
+def draw_seed(generator: torch.Generator) -> int:
+    """A fresh integer seed from ``generator`` (for a network or a library that takes an int)."""
+    return int(torch.randint(2**31 - 1, (1,), generator=generator))

@@ -14,6 +14,7 @@ from datadistill.datasets.tensorset import DataSplits
 from datadistill.evaluation.config import EvalConfig
 from datadistill.evaluation.protocol import evaluate
 from datadistill.methods import METHODS
+from datadistill.models import draw_seed
 from datadistill.selection.base import SelectionMethod
 from datadistill.selection.random import RandomSelection
 
@@ -43,7 +44,7 @@ class BestOfRandom(SelectionMethod):
         ):
             indices, _ = picker.select(data, ipc, generator)
             synset = picker.run_from_indices(data, indices)
-            seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+            seed = draw_seed(generator)
             ev = evaluate(
                 synset,
                 scoring,

@@ -18,7 +18,7 @@ from torch import nn
 from datadistill.datasets.base import default_root
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.evaluation.train import fit
-from datadistill.models import create_model
+from datadistill.models import create_seeded_model
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,7 @@ def trained_embedder(data: DataSplits, cfg: EmbedderConfig, cache: bool = True) 
     from safetensors.torch import load_file, save_file
 
     device = data.train.images.device
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        model = create_model(cfg.model, data.info).to(device)
+    model = create_seeded_model(cfg.model, data.info, cfg.seed, device)
     path = cache_dir() / f"{data.info.name}-{cfg.model}-{_key(data, cfg)}.safetensors"
     if cache and path.is_file():
         try:

@@ -11,7 +11,7 @@ import torch
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.evaluation.train import fit
 from datadistill.methods import METHODS
-from datadistill.models import create_model
+from datadistill.models import create_seeded_model, draw_seed
 from datadistill.selection.base import SelectionMethod
 
 
@@ -43,10 +43,7 @@ def forgetting_scores(
         previous[ix] = correct
         learned[ix] |= correct
 
-    seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = create_model(cfg.model, data.info).to(device)
+    model = create_seeded_model(cfg.model, data.info, draw_seed(generator), device)
     fit(
         model,
         data.train.images,

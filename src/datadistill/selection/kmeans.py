@@ -10,6 +10,7 @@ import torch
 
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.methods import METHODS, Method
+from datadistill.models import draw_seed
 from datadistill.selection.base import EmbeddingConfig, SelectionMethod, class_features
 from datadistill.synset import SyntheticSet
 
@@ -40,7 +41,7 @@ class KMeansNearest(SelectionMethod):
     def select(self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True):
         chosen = []
         for c, f in enumerate(class_features(data, self.config)):
-            seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+            seed = draw_seed(generator)
             _, centres = cluster(f, ipc, self.config, seed)
             nearest = torch.cdist(centres.to(f.device), f.float()).argmin(1)
             chosen.append(data.train.indices_of(c)[nearest])
@@ -58,7 +59,7 @@ class KMeansCentroid(Method):
     ) -> SyntheticSet:
         images, labels, sizes = [], [], []
         for c, f in enumerate(class_features(data, self.config)):
-            seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+            seed = draw_seed(generator)
             assign, _ = cluster(f, ipc, self.config, seed)
             members = data.train.images[data.train.indices_of(c)]
             assign = assign.to(members.device)

@@ -148,3 +148,33 @@ def test_checkpoint_of_another_run_or_damaged_is_refused(
     ckpt.write_bytes(b"garbage")
     with pytest.raises(SetFileError, match="not a readable checkpoint"):
         dd.distill(digits, "dm", 1, {**FAST, "iterations": 2}, progress=False, checkpoint=ckpt)
+
+
+def test_validation_tracking_keeps_the_best_and_resumes_it(
+    digits: dd.DataSplits, tmp_path: Path
+) -> None:
+    settings = {
+        **FAST,
+        "iterations": 6,
+        "eval_every": 2,
+        "eval_model": "convnet-w32",
+        "eval_epochs": 5,
+    }
+    last = dd.distill(digits, "dm", 1, settings, seed=0, progress=False)
+    best = dd.distill(digits, "dm", 1, {**settings, "keep": "best"}, seed=0, progress=False)
+    history = last.meta["val_history"]
+    assert [h[0] for h in history] == [2, 4, 6] and all(0 <= h[1] <= 100 for h in history)
+    assert best.meta["val_history"] == history
+    best_it = max(history, key=lambda h: h[1])[0]
+    again = dd.distill(digits, "dm", 1, {**settings, "iterations": best_it}, seed=0, progress=False)
+    assert torch.equal(best.images, again.images)
+    with pytest.raises(ValueError, match="eval_every"):
+        dd.distill(digits, "dm", 1, {**FAST, "keep": "best"}, progress=False)
+    ckpt = tmp_path / "c.ckpt"
+    first = dd.distill(
+        digits, "dm", 1, {**settings, "keep": "best"}, seed=0, progress=False, checkpoint=ckpt
+    )
+    resumed = dd.distill(
+        digits, "dm", 1, {**settings, "keep": "best"}, seed=0, progress=False, checkpoint=ckpt
+    )
+    assert torch.equal(first.images, resumed.images) and resumed.meta["val_history"] == history

@@ -27,10 +27,29 @@ class IterativeConfig(InitConfig):
     lr_img: float = 1.0
     momentum: float = 0.5
     checkpoint_every: int = 100
+    eval_every: int = 0
+    eval_model: str = "convnet"
+    eval_epochs: int = 300
+    keep: str = "last"
+
+    def __post_init__(self) -> None:
+        if self.keep not in ("last", "best"):
+            raise ValueError(
+                f"keep must be 'last' or 'best' (on the validation split), got {self.keep!r}"
+            )
+        if self.keep == "best" and self.eval_every <= 0:
+            raise ValueError(
+                "keep='best' needs eval_every > 0 (validation accuracy picks the best)"
+            )
 
 
 class IterativeDistillation(DistillationMethod):
-    """Learns ``images`` (labels fixed) with SGD on ``loss``; checkpoints to ``self.checkpoint``."""
+    """Learns ``images`` (labels fixed) with SGD on ``loss``; checkpoints to ``self.checkpoint``.
+
+    With ``eval_every > 0`` the images are scored every that many iterations by training one
+    ``eval_model`` on them and testing on the **validation** split (never the test split); the
+    history goes into the set's metadata and ``keep="best"`` returns the best-scoring images.
+    """
 
     def loss(
         self,
@@ -67,6 +86,8 @@ class IterativeDistillation(DistillationMethod):
         self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True
     ) -> SyntheticSet:
         cfg = self.config
+        self.history: list[list[float]] = []
+        self.best: tuple[float, torch.Tensor] | None = None
         start = self.initial_set(data, ipc, generator)
         images = start.images.detach().clone().requires_grad_(True)
         labels = start.labels
@@ -81,12 +102,38 @@ class IterativeDistillation(DistillationMethod):
         loss_value = float("nan")
         for it in bar:
             loss_value = self.step(data, images, labels, ipc, generator, opt)
-            bar.set_postfix(loss=f"{loss_value:.4g}")
+            postfix = {"loss": f"{loss_value:.4g}"}
+            if cfg.eval_every > 0 and (it + 1) % cfg.eval_every == 0:
+                acc = self._validate(data, images, labels, it + 1)
+                self.history.append([it + 1, acc])
+                if self.best is None or acc > self.best[0]:
+                    self.best = (acc, images.detach().clone())
+            if self.history:
+                postfix["val"] = f"{self.history[-1][1]:.2f}"
+            bar.set_postfix(postfix)
             if self.checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0:
                 self._save(images, opt, generator, ipc, it + 1)
-        out = SyntheticSet(images.detach(), labels, data.info, type(self).__name__)
+        chosen = self.best[1] if cfg.keep == "best" and self.best is not None else images.detach()
+        out = SyntheticSet(chosen, labels, data.info, type(self).__name__)
         out.meta["final_loss"] = loss_value
+        if self.history:
+            out.meta["val_history"] = self.history
         return out
+
+    def _validate(
+        self, data: DataSplits, images: torch.Tensor, labels: torch.Tensor, it: int
+    ) -> float:
+        """Accuracy (percent) of one network trained on the images, on the validation split."""
+        from datadistill.evaluation import EvalConfig, evaluate
+
+        cfg = self.config
+        synset = SyntheticSet(
+            images.detach().clone(), labels, data.info, "checkpoint", zca=data.zca
+        )
+        check = EvalConfig(
+            models=[cfg.eval_model], runs=1, epochs=cfg.eval_epochs, split="val", seed=it
+        )
+        return evaluate(synset, data, check, progress=False).results[cfg.eval_model].accs[0]
 
     def _state_key(self, ipc: int) -> dict[str, Any]:
         return {"method": type(self).__name__, "ipc": ipc, "config": asdict(self.config)}
@@ -107,7 +154,10 @@ class IterativeDistillation(DistillationMethod):
             "images": images.detach().cpu(),
             "optimizer": opt.state_dict(),
             "generator": generator.get_state(),
+            "history": self.history,
         }
+        if self.best is not None:
+            state["best_acc"], state["best_images"] = self.best[0], self.best[1].cpu()
         tmp = path.with_name(f".{path.name}.tmp")
         torch.save(state, tmp)
         os.replace(tmp, path)
@@ -133,4 +183,7 @@ class IterativeDistillation(DistillationMethod):
             images.copy_(state["images"])
         opt.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"].cpu())
+        self.history = [list(h) for h in state.get("history", [])]
+        if "best_images" in state:
+            self.best = (float(state["best_acc"]), state["best_images"].to(images.device))
         return it

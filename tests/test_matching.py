@@ -178,3 +178,15 @@ def test_validation_tracking_keeps_the_best_and_resumes_it(
         digits, "dm", 1, {**settings, "keep": "best"}, seed=0, progress=False, checkpoint=ckpt
     )
     assert torch.equal(first.images, resumed.images) and resumed.meta["val_history"] == history
+
+
+def test_chunked_real_gradients_equal_one_pass() -> None:
+    info = dd.DatasetInfo("t", 1, (8, 8), 2, ("a", "b"), (0.0,), (1.0,))
+    torch.manual_seed(0)
+    net = dd.create_model("convnet-w32", info)
+    x = torch.randn(2, 10, 1, 8, 8)
+    y = torch.arange(2).view(2, 1).expand(2, 10)
+    whole = class_gradients(net, x, y, batched=False, keep_graph=False, chunk=0)
+    chunked = class_gradients(net, x, y, batched=False, keep_graph=False, chunk=3)
+    for name, g in whole.items():
+        assert torch.allclose(g, chunked[name], atol=1e-6), name

@@ -23,7 +23,7 @@ from datadistill.distillation.iterative import IterativeConfig, IterativeDistill
 from datadistill.distillation.losses import DISTANCES
 from datadistill.evaluation.train import fit
 from datadistill.methods import METHODS
-from datadistill.models import create_seeded_model, draw_seed
+from datadistill.models import create_seeded_model, draw_seed, inference_batch
 
 # The paper's (outer_loop, inner_loop) by images per class.
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -45,6 +45,7 @@ class DCConfig(IterativeConfig):
     augment: str = "none"
     dsa_strategy: str = "color_crop_cutout_flip_scale_rotate"
     batched_classes: str | bool = "auto"
+    real_chunk: int = -1  # -1: small chunks on a CPU, one pass on a GPU; 0: one pass
 
     def loops(self, ipc: int) -> tuple[int, int]:
         """``outer_loop``/``inner_loop`` if set, else the paper's values for ``ipc`` (0 = by IPC)."""
@@ -75,13 +76,19 @@ def _set_batchnorm_from_real(
 
 
 def class_gradients(
-    net: nn.Module, x: torch.Tensor, y: torch.Tensor, batched: bool, keep_graph: bool
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batched: bool,
+    keep_graph: bool,
+    chunk: int = 0,
 ) -> dict[str, torch.Tensor]:
     """Per-class parameter gradients ``{name: (K, *shape)}`` of the loss on ``x[c]``, ``y[c]``.
 
     ``batched``: one vmapped ``torch.func.grad`` over the class axis (fast on a GPU); otherwise
     a loop of ``autograd.grad`` (faster on a CPU, where small per-class batches stay in cache).
     ``keep_graph``: the result stays differentiable w.r.t. ``x`` (for the synthetic images).
+    ``chunk``: in the loop, accumulate graph-free gradients over chunks of this many images.
     """
     names = [n for n, _ in net.named_parameters()]
     if batched:
@@ -95,10 +102,29 @@ def class_gradients(
         return grads if keep_graph else {n: g.detach() for n, g in grads.items()}
     params = list(net.parameters())
     per_class = [
-        torch.autograd.grad(F.cross_entropy(net(xc), yc), params, create_graph=keep_graph)
-        for xc, yc in zip(x, y, strict=True)
+        _class_gradient(net, params, xc, yc, keep_graph, chunk) for xc, yc in zip(x, y, strict=True)
     ]
     return {n: torch.stack([g[i] for g in per_class]) for i, n in enumerate(names)}
+
+
+def _class_gradient(
+    net: nn.Module,
+    params: list[torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    keep_graph: bool,
+    chunk: int,
+) -> tuple[torch.Tensor, ...]:
+    """Gradient of the mean loss on ``(x, y)``. Without a graph to keep, it is accumulated over
+    chunks of ``chunk`` images (the same sum: the norms act per image, or on frozen statistics)."""
+    if keep_graph or chunk <= 0 or chunk >= len(x):
+        return torch.autograd.grad(F.cross_entropy(net(x), y), params, create_graph=keep_graph)
+    total = None
+    for i in range(0, len(x), chunk):
+        loss = F.cross_entropy(net(x[i : i + chunk]), y[i : i + chunk], reduction="sum") / len(x)
+        g = torch.autograd.grad(loss, params)
+        total = g if total is None else tuple(a + b for a, b in zip(total, g, strict=True))
+    return total
 
 
 @METHODS.register("dc")
@@ -132,7 +158,12 @@ class DC(IterativeDistillation):
             n_real = min(len(r) for r in real)
             real_x = torch.stack([r[:n_real] for r in real])
             real_y = torch.arange(k, device=images.device).view(k, 1).expand(k, n_real)
-            g_real = class_gradients(net, real_x, real_y, batched, keep_graph=False)
+            chunk = (
+                cfg.real_chunk
+                if cfg.real_chunk >= 0
+                else (0 if batched else inference_batch(images.device))
+            )
+            g_real = class_gradients(net, real_x, real_y, batched, keep_graph=False, chunk=chunk)
             g_syn = class_gradients(
                 net, torch.stack(syn), labels.view(k, ipc), batched, keep_graph=True
             )

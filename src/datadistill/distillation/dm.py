@@ -15,7 +15,7 @@ from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
-from datadistill.models import create_seeded_model, draw_seed
+from datadistill.models import create_seeded_model, draw_seed, forward_in_chunks
 
 
 @dataclass
@@ -33,12 +33,12 @@ class DMConfig(IterativeConfig):
 def _mean_embeddings(
     net: torch.nn.Module, batches: list[torch.Tensor], one_pass: bool
 ) -> torch.Tensor:
-    """Mean embedding of each batch: one concatenated pass (a GPU wants big batches) or one pass
-    per batch (on a CPU the per-class batches stay in cache, which is faster)."""
+    """Mean embedding of each batch: one concatenated pass (a GPU wants big batches) or small
+    cache-friendly chunks (faster on a CPU)."""
     if one_pass:
         feats = net.embed(torch.cat(batches)).split([len(b) for b in batches])
         return torch.stack([f.mean(0) for f in feats])
-    return torch.stack([net.embed(b).mean(0) for b in batches])
+    return torch.stack([forward_in_chunks(net.embed, b).mean(0) for b in batches])
 
 
 @METHODS.register("dm")

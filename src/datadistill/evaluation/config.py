@@ -25,7 +25,7 @@ class EvalConfig:
     batch_size: int = 256
     augment: str = "auto"
     dsa_strategy: str = "color_crop_cutout_flip_scale_rotate"
-    test_batch_size: int = 2048
+    test_batch_size: int = 0  # 0: small chunks on a CPU (cache-friendly), 2048 on a GPU
     seed: int = 0
     split: str = "test"
     batched: str = "auto"

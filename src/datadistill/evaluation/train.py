@@ -17,7 +17,7 @@ from torch import nn
 
 from datadistill.datasets.augmentation import Augmentation, NoAugmentation
 from datadistill.datasets.tensorset import TensorSet
-from datadistill.models.functional import batched_forward, stack_models
+from datadistill.models.functional import batched_forward, forward_in_chunks, stack_models
 
 Tick = Callable[[], None]
 
@@ -159,12 +159,9 @@ def fit_as_distilled(
     return model
 
 
-@torch.no_grad()
-def accuracy(model: nn.Module, data: TensorSet, batch_size: int = 2048) -> float:
-    """Top-1 accuracy (percent) of ``model`` on ``data``, in eval mode."""
+def accuracy(model: nn.Module, data: TensorSet, batch_size: int = 0) -> float:
+    """Top-1 accuracy (percent) of ``model`` on ``data``, in eval mode (``batch_size=0``: the
+    device's ``inference_batch``)."""
     model.eval()
-    correct = 0
-    for start in range(0, len(data), batch_size):
-        x = data.images[start : start + batch_size]
-        correct += int((model(x).argmax(1) == data.labels[start : start + batch_size]).sum())
-    return 100.0 * correct / max(len(data), 1)
+    predicted = forward_in_chunks(lambda x: model(x).argmax(1), data.images, batch_size or None)
+    return 100.0 * int((predicted == data.labels).sum()) / max(len(data), 1)

@@ -14,7 +14,13 @@ from datadistill.models.factory import (
     draw_seed,
     list_models,
 )
-from datadistill.models.functional import batched_forward, has_batchnorm, stack_models
+from datadistill.models.functional import (
+    batched_forward,
+    forward_in_chunks,
+    has_batchnorm,
+    inference_batch,
+    stack_models,
+)
 from datadistill.models.lenet import LeNet
 from datadistill.models.mlp import MLP
 from datadistill.models.resnet import ResNet
@@ -31,6 +37,8 @@ __all__ = [
     "ResNet",
     "batched_forward",
     "create_model",
+    "forward_in_chunks",
+    "inference_batch",
     "create_seeded_model",
     "draw_seed",
     "has_batchnorm",

@@ -7,7 +7,7 @@ update running statistics in place and are trained one by one instead (see ``has
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -42,3 +42,19 @@ def batched_forward(
 def has_batchnorm(model: nn.Module) -> bool:
     """Whether the model has a batch-norm layer, whose in-place running statistics rule out vmap."""
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def inference_batch(device: torch.device | str) -> int:
+    """Batch size for forward passes without gradient: small on a CPU, where activations that stay
+    in cache make the memory-bound layers (norm, ReLU, pooling) about twice as fast per image as
+    large batches (measured on 2 cores); large on a GPU."""
+    return 2048 if torch.device(device).type == "cuda" else 8
+
+
+@torch.no_grad()
+def forward_in_chunks(
+    fn: Callable[[Tensor], Tensor], x: Tensor, batch: int | None = None
+) -> Tensor:
+    """``fn(x)`` computed ``batch`` rows at a time (default: ``inference_batch``), concatenated."""
+    batch = batch or inference_batch(x.device)
+    return torch.cat([fn(x[i : i + batch]) for i in range(0, len(x), batch)])

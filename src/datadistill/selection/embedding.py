@@ -18,7 +18,7 @@ from torch import nn
 from datadistill.datasets.base import default_root
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.evaluation.train import fit
-from datadistill.models import create_seeded_model
+from datadistill.models import create_seeded_model, forward_in_chunks
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,12 @@ def trained_embedder(data: DataSplits, cfg: EmbedderConfig, cache: bool = True) 
     return model.eval()
 
 
-@torch.no_grad()
-def embed(model: nn.Module | None, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Features of ``images``: ``model.embed`` in batches, or flattened pixels when ``model`` is None."""
+def embed(model: nn.Module | None, images: torch.Tensor) -> torch.Tensor:
+    """Features of ``images``: ``model.embed`` in chunks, or flattened pixels when ``model`` is None."""
     if model is None:
         return images.flatten(1)
     model.eval()
-    return torch.cat(
-        [model.embed(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
-    )
+    return forward_in_chunks(model.embed, images)
 
 
 def embedding_model(data: DataSplits, space: str, cfg: EmbedderConfig) -> nn.Module | None:

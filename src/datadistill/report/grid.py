@@ -28,39 +28,34 @@ def save_grid(synset: SyntheticSet, path: str | os.PathLike[str], max_per_class:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from torchvision.utils import make_grid
 
     pixels = to_pixels(synset)
     labels = synset.hard_labels.cpu()
     info = synset.info
     rows = [c for c in range(info.num_classes) if (labels == c).any()]
     cols = max(min(int((labels == c).sum()), max_per_class) for c in rows)
-    cell = 0.5 if max(info.size) <= 16 else 0.8
-    fig, axes = plt.subplots(
-        len(rows),
-        cols,
-        figsize=(1.6 + cols * cell, len(rows) * cell),
-        squeeze=False,
-        gridspec_kw={"wspace": 0.05, "hspace": 0.05},
-    )
-    for r, c in enumerate(rows):
+    tiles = []
+    for c in rows:
         images = pixels[labels == c][:max_per_class]
-        for j in range(cols):
-            ax = axes[r][j]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if j < len(images):
-                img = images[j].permute(1, 2, 0).numpy()
-                ax.imshow(
-                    img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1
-                )
-        axes[r][0].set_ylabel(info.class_names[c], rotation=0, ha="right", va="center", fontsize=8)
+        blank = torch.ones(cols - len(images), *images.shape[1:])
+        tiles.append(torch.cat([images, blank]))
+    pad = 1
+    grid = make_grid(torch.cat(tiles), nrow=cols, padding=pad, pad_value=1.0)
+    h = info.size[0] + pad
+    inches = max(2.0, min(0.3 * cols, 14.0)), max(1.5, min(0.3 * len(rows), 20.0))
+    fig, ax = plt.subplots(figsize=(inches[0] + 1.2, inches[1] + 0.4))
+    ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([pad + h * r + info.size[0] / 2 for r in range(len(rows))])
+    ax.set_yticklabels([info.class_names[c] for c in rows], fontsize=8)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     fig.suptitle(f"{synset.method} on {info.name}, {len(labels)} images", fontsize=9)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    fig.savefig(tmp, dpi=150, bbox_inches="tight")
     plt.close(fig)
     os.replace(tmp, path)
     return path

@@ -17,7 +17,13 @@ from torch import nn
 
 from datadistill.datasets.augmentation import Augmentation, NoAugmentation
 from datadistill.datasets.tensorset import TensorSet
-from datadistill.models.functional import batched_forward, forward_in_chunks, stack_models
+from datadistill.models.functional import (
+    batched_forward,
+    forward_in_chunks,
+    has_batchnorm,
+    inference_batch,
+    stack_models,
+)
 
 Tick = Callable[[], None]
 
@@ -25,6 +31,20 @@ Tick = Callable[[], None]
 def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy with hard (class index) or soft (distribution) targets."""
     return F.cross_entropy(logits, targets)
+
+
+def _accumulate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int) -> torch.Tensor:
+    """Backward the batch's mean loss, in one pass or summed over chunks; returns the logits."""
+    if chunk <= 0:
+        logits = model(x)
+        _loss(logits, y).backward()
+        return logits.detach()
+    parts = []
+    for i in range(0, len(x), chunk):
+        logits = model(x[i : i + chunk])
+        (F.cross_entropy(logits, y[i : i + chunk], reduction="sum") / len(x)).backward()
+        parts.append(logits.detach())
+    return torch.cat(parts)
 
 
 def _decay_epoch(epochs: int) -> int:
@@ -46,11 +66,18 @@ def fit(
     tick: Tick | None = None,
     on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None,
     lr_decay: bool = True,
+    chunk: int = -1,
 ) -> nn.Module:
     """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time
     unless ``lr_decay=False`` (the inner loop of gradient matching trains at a constant rate).
 
-    ``on_batch(indices, logits)`` sees every training batch (forgetting scores use it)."""
+    ``on_batch(indices, logits)`` sees every training batch (forgetting scores use it).
+    ``chunk``: accumulate each batch's gradient over chunks of this many images (the same sum for
+    networks without batch norm; faster on a CPU, where small activations stay in cache). -1: the
+    device's ``inference_batch`` on a CPU for networks without batch norm, else off."""
+    if chunk < 0:
+        cpu = images.device.type == "cpu"
+        chunk = inference_batch(images.device) if cpu and not has_batchnorm(model) else 0
     aug = augmentation or NoAugmentation()
     model.train()
     n = images.shape[0]
@@ -64,12 +91,10 @@ def fit(
         for start in range(0, n, batch_size):
             ix = perm[start : start + batch_size]
             x = aug.apply(images[ix], aug.sample(len(ix), generator))
-            logits = model(x)
-            if on_batch:
-                on_batch(ix, logits.detach())
-            loss = _loss(logits, labels[ix])
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            logits = _accumulate(model, x, labels[ix], chunk if len(ix) > 2 * chunk else 0)
+            if on_batch:
+                on_batch(ix, logits)
             opt.step()
         if tick:
             tick()

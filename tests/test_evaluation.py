@@ -21,7 +21,9 @@ def test_training_on_real_images_beats_chance(digits: dd.DataSplits, fast_eval: 
     s = dd.distill(digits, "random", 5, progress=False)
     r = dd.evaluate(s, digits, fast_eval, progress=False).results["convnet-w32"]
     assert len(r.accs) == 2 and r.mean > 60.0
-    assert r.std == pytest.approx(float(torch.tensor(r.accs, dtype=torch.float64).std(unbiased=False)), abs=1e-6)
+    assert r.std == pytest.approx(
+        float(torch.tensor(r.accs, dtype=torch.float64).std(unbiased=False)), abs=1e-6
+    )
 
 
 def test_batched_training_matches_one_by_one(digits: dd.DataSplits) -> None:

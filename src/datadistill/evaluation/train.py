@@ -101,6 +101,32 @@ def fit(
     return model
 
 
+def fit_split(
+    model: nn.Module,
+    split: TensorSet,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    generator: torch.Generator,
+    on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None,
+) -> nn.Module:
+    """Train on a whole split (e.g. the training set, for an embedder or forgetting scores) with
+    the protocol's optimiser settings: SGD, momentum 0.9, weight decay 5e-4."""
+    return fit(
+        model,
+        split.images,
+        split.labels,
+        epochs=epochs,
+        lr=lr,
+        momentum=0.9,
+        weight_decay=5e-4,
+        batch_size=batch_size,
+        generator=generator,
+        on_batch=on_batch,
+    )
+
+
 def fit_batched(
     models: list[nn.Module],
     images: torch.Tensor,

@@ -17,7 +17,7 @@ from torch import nn
 
 from datadistill.datasets.base import default_root
 from datadistill.datasets.tensorset import DataSplits
-from datadistill.evaluation.train import fit
+from datadistill.evaluation.train import fit_split
 from datadistill.models import create_seeded_model, forward_in_chunks
 
 
@@ -61,14 +61,11 @@ def trained_embedder(data: DataSplits, cfg: EmbedderConfig, cache: bool = True) 
             return model.eval()
         except Exception:  # a damaged cache entry is retrained, never trusted
             path.unlink(missing_ok=True)
-    fit(
+    fit_split(
         model,
-        data.train.images,
-        data.train.labels,
+        data.train,
         epochs=cfg.epochs,
         lr=cfg.lr,
-        momentum=0.9,
-        weight_decay=5e-4,
         batch_size=cfg.batch_size,
         generator=torch.Generator().manual_seed(cfg.seed),
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from datadistill.datasets.tensorset import DataSplits
-from datadistill.evaluation.train import fit
+from datadistill.evaluation.train import fit_split
 from datadistill.methods import METHODS
 from datadistill.models import create_seeded_model, draw_seed
 from datadistill.selection.base import SelectionMethod
@@ -44,14 +44,11 @@ def forgetting_scores(
         learned[ix] |= correct
 
     model = create_seeded_model(cfg.model, data.info, draw_seed(generator), device)
-    fit(
+    fit_split(
         model,
-        data.train.images,
-        data.train.labels,
+        data.train,
         epochs=cfg.epochs,
         lr=cfg.lr,
-        momentum=0.9,
-        weight_decay=5e-4,
         batch_size=cfg.batch_size,
         generator=generator,
         on_batch=on_batch,

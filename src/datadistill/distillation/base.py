@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import torch
 
+from datadistill.datasets.augmentation import Augmentation
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.methods import METHODS, Method
 from datadistill.synset import SyntheticSet
@@ -39,3 +40,23 @@ class DistillationMethod(Method):
         if cls.kind != "selection":
             raise ValueError(f"init={init!r} is not a selection method (or 'noise')")
         return cls().run(data, ipc, generator, progress=False)
+
+
+def siamese_class_batches(
+    data: DataSplits,
+    images: torch.Tensor,
+    ipc: int,
+    classes: range,
+    batch_real: int,
+    aug: Augmentation,
+    generator: torch.Generator,
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Per class: ``batch_real`` real images and the class's ``ipc`` synthetic ones (``images`` is
+    class-ordered), both augmented with one shared draw (DSA's siamese augmentation)."""
+    real, syn = [], []
+    for c in classes:
+        batch = data.train.sample(c, batch_real, generator)
+        params = aug.sample(len(batch), generator)
+        real.append(aug.apply(batch, params))
+        syn.append(aug.apply(images[c * ipc : (c + 1) * ipc], params))
+    return real, syn

@@ -19,6 +19,7 @@ from torch.func import functional_call, grad, vmap
 
 from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
+from datadistill.distillation.base import siamese_class_batches
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.distillation.losses import DISTANCES
 from datadistill.evaluation.train import fit
@@ -149,12 +150,9 @@ class DC(IterativeDistillation):
         )
         for ol in range(outer):
             _set_batchnorm_from_real(net, data, cfg.bn_images_per_class, generator)
-            real, syn = [], []
-            for c in range(k):
-                batch = data.train.sample(c, cfg.batch_real, generator)
-                params_aug = aug.sample(len(batch), generator)
-                real.append(aug.apply(batch, params_aug))
-                syn.append(aug.apply(images[c * ipc : (c + 1) * ipc], params_aug))
+            real, syn = siamese_class_batches(
+                data, images, ipc, range(k), cfg.batch_real, aug, generator
+            )
             n_real = min(len(r) for r in real)
             real_x = torch.stack([r[:n_real] for r in real])
             real_y = torch.arange(k, device=images.device).view(k, 1).expand(k, n_real)

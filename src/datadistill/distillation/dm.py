@@ -13,6 +13,7 @@ import torch
 
 from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
+from datadistill.distillation.base import siamese_class_batches
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
 from datadistill.models import create_seeded_model, draw_seed, forward_in_chunks
@@ -66,12 +67,9 @@ class DM(IterativeDistillation):
         total = images.new_zeros(())
         for lo in range(0, k, chunk):
             classes = range(lo, min(lo + chunk, k))
-            real, syn = [], []
-            for c in classes:
-                batch = data.train.sample(c, cfg.batch_real, generator)
-                params = aug.sample(len(batch), generator)
-                real.append(aug.apply(batch, params))
-                syn.append(aug.apply(images[c * ipc : (c + 1) * ipc], params))
+            real, syn = siamese_class_batches(
+                data, images, ipc, classes, cfg.batch_real, aug, generator
+            )
             with torch.no_grad():
                 mu_real = _mean_embeddings(net, real, one_pass=images.device.type == "cuda")
             mu_syn = net.embed(torch.cat(syn)).view(len(syn), ipc, -1).mean(1)

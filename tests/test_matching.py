@@ -131,6 +131,19 @@ def test_interrupted_run_resumes_identical(
     assert torch.equal(resumed.images, plain.images)
 
 
+def test_finished_run_continues_to_more_iterations(digits: dd.DataSplits, tmp_path: Path) -> None:
+    settings = {**FAST, "checkpoint_every": 2}
+    straight = dd.distill(digits, "dm", 1, {**settings, "iterations": 4}, seed=3, progress=False)
+    ckpt = tmp_path / "dm.ckpt"
+    dd.distill(
+        digits, "dm", 1, {**settings, "iterations": 2}, seed=3, progress=False, checkpoint=ckpt
+    )
+    longer = dd.distill(
+        digits, "dm", 1, {**settings, "iterations": 4}, seed=3, progress=False, checkpoint=ckpt
+    )
+    assert torch.equal(longer.images, straight.images)
+
+
 def test_checkpoint_of_another_run_or_damaged_is_refused(
     digits: dd.DataSplits, tmp_path: Path
 ) -> None:

@@ -93,6 +93,10 @@ class IterativeDistillation(DistillationMethod):
         labels = start.labels
         opt = torch.optim.SGD([images], lr=self.lr_img(ipc), momentum=cfg.momentum)
         first = self._resume(images, opt, generator, ipc)
+        if first > cfg.iterations:
+            raise ValueError(
+                f"the checkpoint is at iteration {first}, past iterations={cfg.iterations}"
+            )
         bar = tqdm(
             range(first, cfg.iterations),
             desc=type(self).__name__,
@@ -136,7 +140,12 @@ class IterativeDistillation(DistillationMethod):
         return evaluate(synset, data, check, progress=False).results[cfg.eval_model].accs[0]
 
     def _state_key(self, ipc: int) -> dict[str, Any]:
-        return {"method": type(self).__name__, "ipc": ipc, "config": asdict(self.config)}
+        """What a checkpoint must agree on to be resumed. The iteration budget and checkpoint
+        interval are left out, so a finished run can be continued to more iterations."""
+        config = asdict(self.config)
+        for name in ("iterations", "checkpoint_every"):
+            config.pop(name)
+        return {"method": type(self).__name__, "ipc": ipc, "config": config}
 
     def _save(
         self,

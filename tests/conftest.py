@@ -45,6 +45,8 @@ FAST_SETTINGS: dict[str, dict] = {
         "outer_loop": 2,
         "inner_loop": 1,
     },
+    "dd": {"iterations": 3, "batch_real": 64, "model": "mlp", "eval_model": "mlp"},
+    "sldd": {"iterations": 3, "batch_real": 64, "model": "mlp", "eval_model": "mlp"},
     "forgetting": {"epochs": 2},
     "herding": {"embed_model": "convnet-w32"},
     "kcenter": {"embed_model": "convnet-w32"},

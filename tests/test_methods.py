@@ -45,6 +45,11 @@ def test_save_load_round_trip(tmp_path: Path, digits: dd.DataSplits, method: str
     assert torch.equal(back.images, s.images) and torch.equal(back.labels, s.labels)
     assert back.method == method and back.config == s.config
     assert back.meta["torch"] == torch.__version__
+    assert (back.lrs is None) == (s.lrs is None)
+    if s.lrs is not None:
+        assert torch.equal(back.lrs, s.lrs)
+    assert back.extras.keys() == s.extras.keys()
+    assert all(torch.equal(back.extras[k], v) for k, v in s.extras.items())
 
 
 @pytest.mark.parametrize("method", METHODS)

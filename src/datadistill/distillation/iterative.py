@@ -82,16 +82,37 @@ class IterativeDistillation(DistillationMethod):
         opt.step()
         return float(loss.detach())
 
+    def learned_extras(
+        self, data: DataSplits, ipc: int, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
+        """Tensors learned beside the images (learning rates, soft labels); saved with every
+        checkpoint and handed to ``make_set``. Available to ``loss``/``step`` as ``self.extra``."""
+        return {}
+
+    def make_optimizer(self, params: list[torch.Tensor], ipc: int) -> torch.optim.Optimizer:
+        """SGD with momentum on the images, as DC, DSA and DM do."""
+        return torch.optim.SGD(params, lr=self.lr_img(ipc), momentum=self.config.momentum)
+
+    def make_set(
+        self, data: DataSplits, images: torch.Tensor, labels: torch.Tensor, extra: dict
+    ) -> SyntheticSet:
+        """The set the learned tensors describe (subclasses attach learning rates and the like)."""
+        return SyntheticSet(images, labels, data.info, type(self).__name__, zca=data.zca)
+
     def run(
         self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True
     ) -> SyntheticSet:
         cfg = self.config
         self.history: list[list[float]] = []
-        self.best: tuple[float, torch.Tensor] | None = None
+        self.best: tuple[float, dict[str, torch.Tensor]] | None = None
         start = self.initial_set(data, ipc, generator)
         images = start.images.detach().clone().requires_grad_(True)
         labels = start.labels
-        opt = torch.optim.SGD([images], lr=self.lr_img(ipc), momentum=cfg.momentum)
+        self.extra = {
+            k: v.detach().clone().requires_grad_(True)
+            for k, v in self.learned_extras(data, ipc, generator).items()
+        }
+        opt = self.make_optimizer([images, *self.extra.values()], ipc)
         first = self._resume(images, opt, generator, ipc)
         if first > cfg.iterations:
             raise ValueError(
@@ -105,24 +126,32 @@ class IterativeDistillation(DistillationMethod):
         )
         loss_value = float("nan")
         for it in bar:
+            self.iteration = it
             loss_value = self.step(data, images, labels, ipc, generator, opt)
             postfix = {"loss": f"{loss_value:.4g}"}
             if cfg.eval_every > 0 and (it + 1) % cfg.eval_every == 0:
                 acc = self._validate(data, images, labels, it + 1)
                 self.history.append([it + 1, acc])
                 if self.best is None or acc > self.best[0]:
-                    self.best = (acc, images.detach().clone())
+                    self.best = (acc, self._snapshot(images))
             if self.history:
                 postfix["val"] = f"{self.history[-1][1]:.2f}"
             bar.set_postfix(postfix)
             if self.checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0:
                 self._save(images, opt, generator, ipc, it + 1)
-        chosen = self.best[1] if cfg.keep == "best" and self.best is not None else images.detach()
-        out = SyntheticSet(chosen, labels, data.info, type(self).__name__)
+        chosen = self._snapshot(images)
+        if cfg.keep == "best" and self.best is not None:
+            chosen = self.best[1]
+        extra = {k: v for k, v in chosen.items() if k != "images"}
+        out = self.make_set(data, chosen["images"], labels, extra)
         out.meta["final_loss"] = loss_value
         if self.history:
             out.meta["val_history"] = self.history
         return out
+
+    def _snapshot(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        tensors = {"images": images, **self.extra}
+        return {k: v.detach().clone() for k, v in tensors.items()}
 
     def _validate(
         self, data: DataSplits, images: torch.Tensor, labels: torch.Tensor, it: int
@@ -131,9 +160,9 @@ class IterativeDistillation(DistillationMethod):
         from datadistill.evaluation import EvalConfig, evaluate
 
         cfg = self.config
-        synset = SyntheticSet(
-            images.detach().clone(), labels, data.info, "checkpoint", zca=data.zca
-        )
+        snap = self._snapshot(images)
+        extra = {k: v for k, v in snap.items() if k != "images"}
+        synset = self.make_set(data, snap["images"], labels, extra)
         check = EvalConfig(
             models=[cfg.eval_model], runs=1, epochs=cfg.eval_epochs, split="val", seed=it
         )
@@ -161,12 +190,14 @@ class IterativeDistillation(DistillationMethod):
             "key": repr(self._state_key(ipc)),
             "iteration": it,
             "images": images.detach().cpu(),
+            "extra": {k: v.detach().cpu() for k, v in self.extra.items()},
             "optimizer": opt.state_dict(),
             "generator": generator.get_state(),
             "history": self.history,
         }
         if self.best is not None:
-            state["best_acc"], state["best_images"] = self.best[0], self.best[1].cpu()
+            state["best_acc"] = self.best[0]
+            state["best"] = {k: v.cpu() for k, v in self.best[1].items()}
         tmp = path.with_name(f".{path.name}.tmp")
         torch.save(state, tmp)
         os.replace(tmp, path)
@@ -190,9 +221,12 @@ class IterativeDistillation(DistillationMethod):
             )
         with torch.no_grad():
             images.copy_(state["images"])
+            for k, v in state.get("extra", {}).items():
+                self.extra[k].copy_(v)
         opt.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"].cpu())
         self.history = [list(h) for h in state.get("history", [])]
-        if "best_images" in state:
-            self.best = (float(state["best_acc"]), state["best_images"].to(images.device))
+        if "best" in state:
+            best = {k: v.to(images.device) for k, v in state["best"].items()}
+            self.best = (float(state["best_acc"]), best)
         return it

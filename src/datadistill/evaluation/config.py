@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from datadistill.datasets.info import DatasetInfo
+from datadistill.synset import SyntheticSet
 
 
 @dataclass
@@ -16,7 +17,7 @@ class EvalConfig:
     time with a fresh optimiser, as the reference code does.
     """
 
-    models: list[str] = field(default_factory=lambda: ["convnet"])
+    models: list[str] = field(default_factory=list)  # empty: see resolved_models
     runs: int = 5
     epochs: int | None = None
     lr: float = 0.01
@@ -32,6 +33,15 @@ class EvalConfig:
 
     def resolved_augment(self, info: DatasetInfo) -> str:
         return info.eval_augment if self.augment == "auto" else self.augment
+
+    def resolved_models(self, synset: SyntheticSet) -> list[str]:
+        """``models``, or by default the architecture a set with learned rates was distilled
+        for (it is trained as distilled), else ``convnet``."""
+        if self.models:
+            return list(self.models)
+        if synset.lrs is not None:
+            return [str(synset.config.get("model", "convnet"))]
+        return ["convnet"]
 
     def resolved_epochs(self, info: DatasetInfo) -> int:
         if self.epochs is not None:

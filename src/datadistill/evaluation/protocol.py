@@ -130,10 +130,18 @@ def evaluate(
     aug = create_augmentation(augment, flip=data.info.flip, **aug_kwargs)
     seeds = run_seeds(cfg.seed, cfg.runs)
     distilled = synset.lrs is not None
+    names = cfg.resolved_models(synset)
+    tied = {k[5:]: v for k, v in synset.extras.items() if k.startswith("init.")} or None
+    owner = synset.config.get("model")
+    if tied and owner and names != [owner]:
+        raise DatasetMismatchError(
+            f"this set is tied to one initialisation of {owner!r}; "
+            f"it cannot train {', '.join(names)}"
+        )
     results: dict[str, ModelResult] = {}
-    total = len(cfg.models) * cfg.runs * (1 if distilled else epochs)
+    total = len(names) * cfg.runs * (1 if distilled else epochs)
     bar = tqdm(total=total, desc="evaluate", disable=not progress, leave=False)
-    for name in cfg.models:
+    for name in names:
         start = time.perf_counter()
         models = [create_seeded_model(name, data.info, s, device) for s in seeds]
         gens = [torch.Generator().manual_seed(s) for s in seeds]
@@ -147,10 +155,9 @@ def evaluate(
             tick=bar.update if not distilled else None,
         )
         if distilled:
-            steps = int(synset.config.get("steps", len(synset.lrs)))
-            init = {k[5:]: v for k, v in synset.extras.items() if k.startswith("init.")} or None
+            steps = int(synset.meta.get("steps") or synset.config.get("steps") or len(synset.lrs))
             for m in models:
-                fit_as_distilled(m, synset.images, synset.labels, synset.lrs, steps, init)
+                fit_as_distilled(m, synset.images, synset.labels, synset.lrs, steps, tied)
                 bar.update(1)
         elif _use_batched(cfg, models[0], device, distilled):
             fit_batched(models, synset.images, synset.labels, generators=gens, **train_kw)

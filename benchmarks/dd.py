@@ -1,0 +1,440 @@
+"""DD and SLDD on MNIST (LeNet): the paper's table, its baselines in the same GD steps, soft
+labels, memory against unrolled steps, adaptation MNIST ↔ USPS and poisoning.
+
+    python benchmarks/dd.py --data-root ../shared/data [--parts main,baselines,sldd,memory,adapt,poison]
+
+Each part appends records (the common keys plus ``init``, ``steps``, ``epochs``, ``n_images``) to
+``benchmarks/results/dd-<device>.json`` and saves a picture of every learned set under
+``benchmarks/results/dd/``. ``--iterations`` is the outer-iteration budget of every distillation
+(the reference code trains 400 epochs of 1024 real images, about 23,000).
+
+Offline only the USPS test file exists: adaptation splits its 2,007 images (stratified, seed 0) into
+an adaptation half and an evaluation half, resized to 28×28 and normalised like MNIST.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+import datadistill as dd
+from datadistill.datasets.tensorset import DataSplits, TensorSet
+from datadistill.distillation.dd import as_schedule, save_pretrained
+from datadistill.evaluation import EvalConfig
+from datadistill.evaluation.knn import knn_accuracy
+from datadistill.evaluation.protocol import ModelResult
+from datadistill.evaluation.train import accuracy, fit_as_distilled, fit_split
+from datadistill.models import create_seeded_model
+from datadistill.report import append_record, make_record, save_grid
+
+SOURCE = "Wang et al. 2018 (DD), Tables 1-3 and §4.3; Sucholutsky & Schonlau 2019 (SLDD)"
+PUBLISHED = {
+    "fixed-10": (93.8, None),
+    "fixed-100": (96.6, None),
+    "random-100": (79.5, 8.1),
+    "random real": (68.6, 9.8),
+    "best-of-random": (73.0, 7.6),
+    "kmeans-centroid": (76.4, 9.5),
+    "class-mean": (77.1, 2.7),
+    "knn random": (71.5, 2.1),
+    "knn kmeans": (92.2, 0.1),
+    "sldd-10": (96.0, None),
+    "sldd-5": (92.0, None),
+    "adapt mnist->usps fixed": (97.9, None),
+    "adapt mnist->usps random": (95.4, 1.8),
+    "adapt usps->mnist fixed": (93.2, None),
+    "adapt usps->mnist random": (92.7, 1.4),
+}
+BASELINE_LRS = (0.003, 0.01, 0.03, 0.1, 0.3)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.device = torch.device(args.device)
+        self.out = Path(args.out or f"benchmarks/results/dd-{self.device.type}.json")
+        self.pictures = self.out.parent / "dd"
+        self.pictures.mkdir(parents=True, exist_ok=True)
+        self.mnist = dd.load_dataset("mnist", args.data_root, device=self.device)
+
+    def settings(self, **kw) -> dict:
+        return {"iterations": self.args.iterations, "lr_img": self.args.lr_img, **kw}
+
+    def record(self, key: str, method: str, ipc: int, result: ModelResult, **extra) -> None:
+        pub = PUBLISHED.get(key)
+        row = make_record(
+            "dd",
+            extra.pop("dataset", "mnist"),
+            method,
+            ipc,
+            result,
+            self.device,
+            iterations=extra.pop("iterations", None),
+            seconds_per_iteration=extra.pop("seconds_per_iteration", None),
+            published={"acc_mean": pub[0], "acc_std": pub[1], "source": SOURCE} if pub else None,
+            setting=key,
+            **extra,
+        )
+        append_record(self.out, row)
+        print(f"{key}: {result.mean:.2f} ± {result.std:.2f}  (published {pub})", flush=True)
+
+    def distill(self, data: DataSplits, method: str, ipc: int, name: str, **kw) -> dd.SyntheticSet:
+        start = time.perf_counter()
+        s = dd.distill(data, method, ipc, self.settings(**kw), seed=0, progress=False)
+        s.meta["per_iteration"] = (time.perf_counter() - start) / self.args.iterations
+        s.save(self.pictures / f"{name}.safetensors")
+        save_grid(s, self.pictures / f"{name}.png")
+        return s
+
+    def run_and_record(self, key: str, method: str, ipc: int, runs: int, **kw) -> dd.SyntheticSet:
+        s = self.distill(self.mnist, method, ipc, key, **kw)
+        result = dd.evaluate(s, self.mnist, EvalConfig(runs=runs), progress=False).results["lenet"]
+        extra = {}
+        if s.extras:  # fixed init: the accuracy of θ0 before any step, as the paper reports it
+            net = dd.create_model("lenet", self.mnist.info).to(self.device)
+            net.load_state_dict({k[5:]: v for k, v in s.extras.items()}, strict=False)
+            extra["acc_before"] = round(accuracy(net, self.mnist.test), 3)
+        self.record(
+            key,
+            method,
+            ipc,
+            result,
+            iterations=self.args.iterations,
+            seconds_per_iteration=round(s.meta["per_iteration"], 4),
+            init=s.meta["net_init"],
+            steps=s.meta["steps"],
+            epochs=3,
+            n_images=len(s.images),
+            lrs=[round(x, 4) for x in s.lrs.tolist()],
+            **extra,
+        )
+        return s
+
+    # -- parts -------------------------------------------------------------------------------
+    def main(self) -> None:
+        self.run_and_record("fixed-10", "dd", 1, 1, net_init="fixed")
+        self.run_and_record("fixed-100", "dd", 10, 1, net_init="fixed")
+        self.run_and_record(
+            "random-100", "dd", 10, self.args.runs, net_init="random", n_nets=self.args.n_nets
+        )
+
+    def baselines(self) -> None:
+        """Real images in the same 30 GD steps (10 steps × 3 epochs) from unseen random inits,
+        each with the constant rate that scores best on the validation split; and k-NN."""
+        data = self.mnist
+        for method in ("random", "best-of-random", "kmeans-centroid", "class-mean"):
+            ipc = 1 if method == "class-mean" else 10
+            steps, epochs = (1, 30) if method == "class-mean" else (10, 3)
+            chosen = dd.distill(data, method, ipc, seed=0, progress=False)
+            scores = {}
+            for lr in BASELINE_LRS:
+                s = as_schedule(chosen, steps, epochs, lr, "lenet")
+                check = EvalConfig(runs=3, split="val", seed=100)
+                scores[lr] = dd.evaluate(s, data, check, progress=False).results["lenet"].mean
+            lr = max(scores, key=scores.get)
+            s = as_schedule(chosen, steps, epochs, lr, "lenet")
+            result = dd.evaluate(s, data, EvalConfig(runs=self.args.runs), progress=False)
+            key = "random real" if method == "random" else method
+            self.record(
+                key,
+                method,
+                ipc,
+                result.results["lenet"],
+                init="random",
+                steps=steps,
+                epochs=epochs,
+                n_images=len(s.images),
+                lr=lr,
+                val_scores=scores,
+            )
+            if method in ("random", "kmeans-centroid"):
+                acc = knn_accuracy(chosen, data)
+                knn = ModelResult("knn-1", [acc], 0.0, 0, "none")
+                key = "knn random" if method == "random" else "knn kmeans"
+                self.record(
+                    key,
+                    method,
+                    ipc,
+                    knn,
+                    init=None,
+                    steps=None,
+                    epochs=None,
+                    n_images=len(chosen.images),
+                )
+
+    def sldd(self) -> None:
+        self.run_and_record("sldd-10", "sldd", 1, 1, net_init="fixed")
+        self.run_and_record("sldd-5", "sldd", 1, 1, net_init="fixed", n_images=5)
+
+    def memory(self) -> None:
+        """Peak memory of one outer iteration against unrolled steps, with and without gradient
+        checkpointing: CUDA's allocator peak on a GPU, the bytes autograd keeps for backward
+        on a CPU (what checkpointing trades for recomputation)."""
+        from datadistill.methods import METHODS, make_config
+
+        for steps in (1, 5, 10, 20, 40):
+            for ckpt in (False, True):
+                cfg = make_config(
+                    METHODS.get("dd").Config,
+                    {
+                        "net_init": "fixed",
+                        "iterations": 1,
+                        "steps": steps,
+                        "epochs": 1,
+                        "grad_checkpoint": ckpt,
+                    },
+                )
+                method = METHODS.get("dd")(cfg)
+                g = torch.Generator().manual_seed(0)
+                start_set = method.initial_set(self.mnist, steps, g)
+                method.extra = method.learned_extras(self.mnist, steps, g)
+                method.extra = {k: v.requires_grad_() for k, v in method.extra.items()}
+                images = start_set.images.clone().requires_grad_()
+                x, y = self.mnist.train.images[:1024], self.mnist.train.labels[:1024]
+                saved = [0]
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize()
+                    torch.cuda.reset_peak_memory_stats()
+                    base = torch.cuda.memory_allocated()
+                start = time.perf_counter()
+                with torch.autograd.graph.saved_tensors_hooks(_counter(saved), lambda t: t):
+                    loss = method.outer_loss(images, start_set.labels, method.theta0, x, y)
+                loss.backward()
+                seconds = time.perf_counter() - start
+                peak = None
+                if self.device.type == "cuda":
+                    peak = round((torch.cuda.max_memory_allocated() - base) / 2**20, 2)
+                row = make_record(
+                    "dd-memory",
+                    "mnist",
+                    "dd",
+                    steps,
+                    None,
+                    self.device,
+                    peak_mem_mb=peak,
+                    steps=steps,
+                    epochs=1,
+                    grad_checkpoint=ckpt,
+                    autograd_saved_mb=round(saved[0] / 2**20, 2),
+                    seconds=round(seconds, 4),
+                )
+                append_record(self.out, row)
+                print(
+                    f"steps={steps} checkpoint={ckpt}: saved {saved[0] / 2**20:.1f} MB, "
+                    f"peak {peak} MB, {seconds:.3f} s",
+                    flush=True,
+                )
+
+    def adapt(self) -> None:
+        usps = usps_like_mnist(self.args.data_root, self.mnist, self.device)
+        for source, target, name in (
+            (self.mnist, usps, "mnist->usps"),
+            (usps, self.mnist, "usps->mnist"),
+        ):
+            # as many SGD steps on the small USPS half as on MNIST
+            epochs = self.args.pretrain_epochs * max(1, len(self.mnist.train) // len(source.train))
+            nets = pretrain(source, self.args.pretrained_nets, min(epochs, 100))
+            pool = self.pictures / f"pretrained-{name.split('->')[0]}.safetensors"
+            save_pretrained(nets[:-2], pool)
+            held_out = nets[-2:] + nets[:1]  # fixed: net 0; random: two nets never distilled on
+            before = [accuracy(n, target.test) for n in nets]
+            for init in ("fixed", "random"):
+                key = f"adapt {name} {init}"
+                s = self.distill(
+                    target,
+                    "dd",
+                    10,
+                    key.replace(" ", "_").replace(">", ""),
+                    net_init=init,
+                    pretrained=str(pool),
+                )
+                evals = held_out[2:] if init == "fixed" else held_out[:2]
+                accs = [finetune(n, s, target) for n in evals]
+                self.record(
+                    key,
+                    "dd",
+                    10,
+                    ModelResult("lenet", accs, 0.0, 0, "none"),
+                    dataset=f"{name}",
+                    init=init,
+                    steps=10,
+                    epochs=3,
+                    n_images=100,
+                    acc_before=[round(a, 3) for a in before],
+                    iterations=self.args.iterations,
+                )
+            for ref in ("random", "full"):
+                accs = []
+                for n in held_out[:2]:
+                    net = clone(n)
+                    if ref == "random":
+                        real = dd.distill(target, "random", 10, seed=0, progress=False)
+                        accs.append(finetune(net, as_schedule(real, 10, 3, 0.01, "lenet"), target))
+                    else:
+                        fit_split(
+                            net,
+                            target.train,
+                            epochs=3,
+                            lr=0.01,
+                            batch_size=256,
+                            generator=torch.Generator().manual_seed(0),
+                        )
+                        accs.append(accuracy(net, target.test))
+                self.record(
+                    f"adapt {name} finetune {ref}",
+                    ref,
+                    10,
+                    ModelResult("lenet", accs, 0.0, 0, "none"),
+                    dataset=name,
+                    init="random",
+                    steps=None,
+                    epochs=3,
+                    n_images=None,
+                )
+
+    def poison(self) -> None:
+        """One GD step on 10 distilled images makes trained networks take class 0 for 1."""
+        a, b = 0, 1
+        nets = pretrain(self.mnist, self.args.pretrained_nets, self.args.pretrain_epochs)
+        pool = self.pictures / "pretrained-mnist-poison.safetensors"
+        save_pretrained(nets[:-2], pool)
+        for init in ("fixed", "random"):
+            s = self.distill(
+                self.mnist,
+                "dd",
+                1,
+                f"poison_{init}",
+                net_init=init,
+                pretrained=str(pool),
+                attack=f"{a}:{b}",
+                epochs=1,
+            )
+            evals = nets[:1] if init == "fixed" else nets[-2:]
+            success, others, before = [], [], []
+            for n in evals:
+                before.append(accuracy(n, self.mnist.test))
+                net = finetune_net(n, s)
+                pred = predict(net, self.mnist.test.images)
+                ys = self.mnist.test.labels
+                success.append(100.0 * float((pred[ys == a] == b).float().mean()))
+                others.append(100.0 * float((pred[ys != a] == ys[ys != a]).float().mean()))
+            self.record(
+                f"poison {init}",
+                "dd",
+                1,
+                ModelResult("lenet", success, 0.0, 0, "none"),
+                init=init,
+                steps=1,
+                epochs=1,
+                n_images=10,
+                attack=f"{a}:{b}",
+                other_classes_acc=[round(x, 3) for x in others],
+                acc_before=[round(x, 3) for x in before],
+                iterations=self.args.iterations,
+            )
+
+
+def _counter(total: list[int]):
+    """A pack hook that adds the bytes of every tensor autograd saves to ``total[0]``."""
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        total[0] += t.numel() * t.element_size()
+        return t
+
+    return pack
+
+
+def usps_like_mnist(root: str | None, mnist: DataSplits, device: torch.device) -> DataSplits:
+    """The USPS test file, resized to MNIST's 28×28 and normalised like MNIST, split in two
+    stratified halves: adaptation ("train", with a small validation part) and evaluation."""
+    from datadistill.datasets.base import resolve_root
+    from datadistill.datasets.usps import read_usps
+
+    x, y = read_usps(resolve_root(root) / "USPS" / "usps.t.bz2")
+    x = F.interpolate(x, size=mnist.info.size, mode="bilinear", align_corners=False)
+    mean, std = mnist.info.mean[0], mnist.info.std[0]
+    x = ((x - mean) / std).to(device)
+    y = y.to(device)
+    g = torch.Generator().manual_seed(0)
+    adapt, evaluate, val = [], [], []
+    for c in range(10):
+        ix = (y == c).nonzero().squeeze(1).cpu()
+        ix = ix[torch.randperm(len(ix), generator=g)]
+        half = len(ix) // 2
+        val.append(ix[:10])
+        adapt.append(ix[10:half])
+        evaluate.append(ix[half:])
+    part = {n: torch.cat(v).to(device) for n, v in (("a", adapt), ("e", evaluate), ("v", val))}
+    info = mnist.info
+    return DataSplits(
+        info=info,
+        train=TensorSet(x[part["a"]], y[part["a"]], 10),
+        val=TensorSet(x[part["v"]], y[part["v"]], 10),
+        test=TensorSet(x[part["e"]], y[part["e"]], 10),
+    )
+
+
+def pretrain(data: DataSplits, n: int, epochs: int) -> list[torch.nn.Module]:
+    device = data.train.images.device
+    nets = []
+    for i in range(n):
+        net = create_seeded_model("lenet", data.info, 1000 + i, device)
+        fit_split(
+            net,
+            data.train,
+            epochs=epochs,
+            lr=0.01,
+            batch_size=256,
+            generator=torch.Generator().manual_seed(i),
+        )
+        nets.append(net)
+    return nets
+
+
+def clone(net: torch.nn.Module) -> torch.nn.Module:
+    import copy
+
+    return copy.deepcopy(net)
+
+
+def finetune_net(net: torch.nn.Module, s: dd.SyntheticSet) -> torch.nn.Module:
+    net = clone(net)
+    return fit_as_distilled(net, s.images, s.labels, s.lrs, int(s.meta["steps"]))
+
+
+def finetune(net: torch.nn.Module, s: dd.SyntheticSet, target: DataSplits) -> float:
+    return accuracy(finetune_net(net, s), target.test)
+
+
+@torch.no_grad()
+def predict(net: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    net.eval()
+    return torch.cat([net(x).argmax(1) for x in images.split(2048)])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--parts", default="main,baselines,sldd,memory,adapt,poison")
+    p.add_argument("--iterations", type=int, default=2000)
+    p.add_argument("--lr-img", type=float, default=0.01)
+    p.add_argument("--runs", type=int, default=20, help="unseen random initialisations")
+    p.add_argument("--n-nets", type=int, default=1, help="initialisations per iteration")
+    p.add_argument("--pretrained-nets", type=int, default=6)
+    p.add_argument("--pretrain-epochs", type=int, default=2)
+    p.add_argument("--out", default=None)
+    args = p.parse_args()
+    bench = Bench(args)
+    for part in args.parts.split(","):
+        getattr(bench, part)()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""DD and SLDD: the unrolled hypergradient, checkpointing, fixed/random initialisation, soft
+labels, poisoning and adaptation settings, and their errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+import datadistill as dd
+from datadistill.distillation.dd import save_pretrained, unroll
+from datadistill.evaluation.protocol import DatasetMismatchError
+from datadistill.synset import SetFileError, SyntheticSet
+
+SMALL = {"model": "mlp", "eval_model": "mlp", "batch_real": 128}
+
+
+def _outer(model, params, images, labels, lrs, x_real, y_real, checkpoint=False):
+    batches = list(zip(images.chunk(2), labels.chunk(2), strict=True))
+    trained = unroll(model, params, batches, list(lrs), checkpoint)
+    return F.cross_entropy(functional_call(model, trained, (x_real,)), y_real)
+
+
+def _tiny_problem():
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3)).double()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    images = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    lrs = torch.tensor([0.3, 0.2, 0.25, 0.1], dtype=torch.float64, requires_grad=True)
+    x_real = torch.randn(32, 4, generator=g, dtype=torch.float64)
+    y_real = torch.randint(3, (32,), generator=g)
+    return model, params, images, labels, lrs, x_real, y_real
+
+
+def test_unrolled_hypergradient_matches_finite_differences() -> None:
+    model, params, images, labels, lrs, x_real, y_real = _tiny_problem()
+    loss = _outer(model, params, images, labels, lrs, x_real, y_real)
+    g_images, g_lrs = torch.autograd.grad(loss, (images, lrs))
+    eps = 1e-6
+    for tensor, analytic in ((images, g_images), (lrs, g_lrs)):
+        flat = tensor.detach().clone().view(-1)
+        for i in range(0, flat.numel(), 5):
+            plus, minus = flat.clone(), flat.clone()
+            plus[i] += eps
+            minus[i] -= eps
+            values = []
+            for v in (plus, minus):
+                args = [images.detach(), labels, lrs.detach()]
+                args[0 if tensor is images else 2] = v.view_as(tensor)
+                values.append(float(_outer(model, params, *args, x_real, y_real).detach()))
+            numeric = (values[0] - values[1]) / (2 * eps)
+            assert abs(numeric - float(analytic.view(-1)[i])) < 1e-6 * max(1.0, abs(numeric))
+
+
+def test_gradient_checkpointing_gives_the_same_gradients() -> None:
+    grads = []
+    for checkpoint in (False, True):
+        model, params, images, labels, lrs, x_real, y_real = _tiny_problem()
+        _outer(model, params, images, labels, lrs, x_real, y_real, checkpoint).backward()
+        grads.append((images.grad, lrs.grad))
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_fixed_init_set_carries_theta0_and_trains_deterministically(digits: dd.DataSplits) -> None:
+    s = dd.distill(
+        digits,
+        "dd",
+        1,
+        {**SMALL, "net_init": "fixed", "iterations": 60, "lr_img": 0.01},
+        seed=0,
+        progress=False,
+    )
+    assert s.lrs.shape == (3,) and bool((s.lrs > 0).all()) and s.meta["steps"] == 1
+    assert {k for k in s.extras} == {
+        f"init.{k}" for k, _ in dd.create_model("mlp", digits.info).named_parameters()
+    }
+    ev = dd.evaluate(s, digits, dd.EvalConfig(runs=2), progress=False).results["mlp"]
+    assert ev.accs[0] == ev.accs[1]  # every run starts from the same θ0
+    with pytest.raises(DatasetMismatchError, match="tied to one initialisation"):
+        dd.evaluate(s, digits, dd.EvalConfig(models=["convnet"], runs=1), progress=False)
+
+
+def test_distilled_images_beat_random_real_images_in_the_same_steps(digits: dd.DataSplits) -> None:
+    settings = {**SMALL, "net_init": "fixed", "iterations": 200, "lr_img": 0.01}
+    s = dd.distill(digits, "dd", 1, settings, seed=1, progress=False)
+    real = dd.distill(digits, "random", 1, seed=1, progress=False)
+    baseline = SyntheticSet(
+        real.images,
+        real.labels,
+        digits.info,
+        "random",
+        config={"model": "mlp"},
+        lrs=s.lrs.clone(),
+        extras=dict(s.extras),
+        meta={"steps": 1},
+    )
+    ours = dd.evaluate(s, digits, dd.EvalConfig(runs=1), progress=False).results["mlp"].mean
+    theirs = dd.evaluate(baseline, digits, dd.EvalConfig(runs=1), progress=False)
+    assert ours > theirs.results["mlp"].mean + 10
+
+
+def test_random_init_trains_unseen_initialisations(digits: dd.DataSplits) -> None:
+    s = dd.distill(
+        digits,
+        "dd",
+        2,
+        {**SMALL, "n_nets": 2, "iterations": 200, "lr_img": 0.01},
+        seed=0,
+        progress=False,
+    )
+    assert not s.extras and s.meta["steps"] == 2 and s.lrs.shape == (6,)
+    accs = dd.evaluate(s, digits, dd.EvalConfig(runs=3), progress=False).results["mlp"].accs
+    assert len(set(accs)) > 1 and min(accs) > 30  # different fresh networks, all well above 10%
+
+
+def test_sldd_learns_soft_labels_with_fewer_images_than_classes(
+    digits: dd.DataSplits, tmp_path: Path
+) -> None:
+    s = dd.distill(
+        digits,
+        "sldd",
+        1,
+        {**SMALL, "n_images": 5, "net_init": "fixed", "iterations": 200, "lr_img": 0.01},
+        seed=0,
+        progress=False,
+    )
+    assert s.images.shape == (5, *digits.info.shape) and s.labels.shape == (5, 10)
+    torch.testing.assert_close(s.labels.sum(1), torch.ones(5))
+    start = torch.full((10,), 0.01).index_fill(0, torch.tensor([0, 5]), 0.46)
+    assert not torch.allclose(s.labels[0], start, atol=1e-4)  # the labels moved
+    back = SyntheticSet.load(s.save(tmp_path / "sldd.safetensors"))
+    assert torch.equal(back.labels, s.labels) and torch.equal(back.lrs, s.lrs)
+    accs = [
+        dd.evaluate(x, digits, dd.EvalConfig(runs=1), progress=False).results["mlp"].mean
+        for x in (s, back)
+    ]
+    assert accs[0] == accs[1] > 25  # five images teach more than two-and-a-half classes
+
+
+def test_resume_is_bit_for_bit(digits: dd.DataSplits, tmp_path: Path) -> None:
+    settings = {**SMALL, "iterations": 4, "checkpoint_every": 2, "soft_labels": True}
+    straight = dd.distill(digits, "dd", 1, settings, seed=2, progress=False)
+    ckpt = tmp_path / "dd.ckpt"
+    dd.distill(
+        digits, "dd", 1, {**settings, "iterations": 2}, seed=2, progress=False, checkpoint=ckpt
+    )
+    resumed = dd.distill(digits, "dd", 1, settings, seed=2, progress=False, checkpoint=ckpt)
+    assert torch.equal(resumed.images, straight.images)
+    assert torch.equal(resumed.lrs, straight.lrs) and torch.equal(resumed.labels, straight.labels)
+
+
+def test_pretrained_start_and_poisoning_settings(digits: dd.DataSplits, tmp_path: Path) -> None:
+    nets = [dd.create_model("mlp", digits.info) for _ in range(2)]
+    path = save_pretrained(nets, tmp_path / "nets.safetensors")
+    s = dd.distill(
+        digits,
+        "dd",
+        1,
+        {**SMALL, "net_init": "fixed", "pretrained": str(path), "attack": "0:1", "iterations": 2},
+        seed=0,
+        progress=False,
+    )
+    torch.testing.assert_close(s.extras["init.fc_1.weight"], nets[0].fc_1.weight.detach())
+    with pytest.raises(SetFileError, match="not a readable weights file"):
+        (tmp_path / "bad.safetensors").write_bytes(b"not weights")
+        dd.distill(
+            digits,
+            "dd",
+            1,
+            {**SMALL, "pretrained": str(tmp_path / "bad.safetensors")},
+            progress=False,
+        )
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"net_init": "known"}, "net_init"),
+        ({"attack": "0-1"}, "attack"),
+        ({"attack": "3:3"}, "two different classes"),
+        ({"steps": 3}, "equal steps"),
+    ],
+)
+def test_bad_settings_are_clear_errors(digits: dd.DataSplits, settings: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dd.distill(digits, "dd", 2, {**SMALL, "iterations": 1, **settings}, progress=False)

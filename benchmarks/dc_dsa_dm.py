@@ -84,6 +84,11 @@ def main() -> None:
     p.add_argument("--ipc", type=int, default=10)
     p.add_argument("--iterations", type=int, default=1000)
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument(
+        "--augment",
+        default=None,
+        help="evaluation augmentation (default: dsa for DM/DSA, as their code)",
+    )
     p.add_argument("--data-root", default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default=None)
@@ -106,7 +111,9 @@ def main() -> None:
     synset = dd.distill(data, args.method, args.ipc, {"iterations": args.iterations}, seed=0)
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
-    result = dd.evaluate(synset, data, EvalConfig(runs=args.runs)).results["convnet"]
+    augment = args.augment or ("dsa" if args.method in ("dm", "dsa") else "auto")
+    config = EvalConfig(runs=args.runs, augment=augment)
+    result = dd.evaluate(synset, data, config).results["convnet"]
     pub = PUBLISHED.get((args.dataset, args.method, args.ipc))
     row = make_record(
         "dc_dsa_dm",

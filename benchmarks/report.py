@@ -44,6 +44,8 @@ def accuracy_table(rows: list[dict]) -> list[str]:
     for r in rows:
         settings = r.get("settings") or {}
         variant = ", ".join(f"{k}={settings[k]}" for k in VARIANT_KEYS if k in settings)
+        if r.get("iterations"):
+            variant = ", ".join(filter(None, [variant, f"{r['iterations']} iterations"]))
         pub = r.get("published") or {}
         ev = f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}"
         out.append(
@@ -99,7 +101,57 @@ def iteration_table(rows: list[dict]) -> list[str]:
     return out
 
 
-RENDERERS = {"dc_dsa_dm-timing": iteration_table, "timing": timing_table, "floor": floor_table}
+def dd_table(rows: list[dict]) -> list[str]:
+    out = [
+        "| setting | dataset | init | steps × epochs | images | iterations | ours (%) | runs "
+        "| published (%) | ours − published | notes | device |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        pub = r.get("published") or {}
+        notes = []
+        if r.get("lr") is not None:
+            notes.append(f"constant lr {r['lr']} (best on validation)")
+        if r.get("acc_before") is not None:
+            before = r["acc_before"]
+            before = before if isinstance(before, list) else [before]
+            notes.append("before: " + ", ".join(f"{b:.1f}" for b in before[:3]))
+        if r.get("other_classes_acc"):
+            notes.append("other classes: " + ", ".join(f"{a:.1f}" for a in r["other_classes_acc"]))
+        shape = f"{r['steps']} × {r['epochs']}" if r.get("steps") else "–"
+        out.append(
+            f"| {r['setting']} | {r['dataset']} | {r.get('init') or '–'} | {shape} "
+            f"| {r.get('n_images') or '–'} | {r.get('iterations') or '–'} "
+            f"| {_fmt(r['acc_mean'], r['acc_std'])} | {r['n_runs']} "
+            f"| {_fmt(pub.get('acc_mean'), pub.get('acc_std'))} | {_verdict(r)} "
+            f"| {'; '.join(notes)} | {r['device']} |"
+        )
+    sources = sorted({r["published"]["source"] for r in rows if r.get("published")})
+    out += ["", *(f"Published: {s}." for s in sources)]
+    return out
+
+
+def memory_table(rows: list[dict]) -> list[str]:
+    out = [
+        "| unrolled steps | gradient checkpointing | autograd saved MB | CUDA peak MB | s | device |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['steps']} | {r['grad_checkpoint']} | {r['autograd_saved_mb']} "
+            f"| {r['peak_mem_mb'] if r['peak_mem_mb'] is not None else '–'} | {r['seconds']} "
+            f"| {r['device']} |"
+        )
+    return out
+
+
+RENDERERS = {
+    "dd-memory": memory_table,
+    "dd": dd_table,
+    "dc_dsa_dm-timing": iteration_table,
+    "timing": timing_table,
+    "floor": floor_table,
+}
 
 
 def main() -> None:

@@ -245,3 +245,30 @@ def test_iterative_method_checkpoints_and_resume_is_explicit(
     code, _, err = run(capsys, *argv, "--resume")
     assert code == 0, err
     assert torch.equal(SyntheticSet.load(tmp_path / "set.safetensors").images, first.images)
+
+
+def test_dd_set_evaluates_on_its_own_model_and_refuses_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "dd"
+    settings = ["model=mlp", "eval_model=mlp", "iterations=3", "batch_real=64", "net_init=fixed"]
+    code, _, _ = run(
+        capsys,
+        "distill",
+        "--dataset",
+        "digits",
+        "--method",
+        "dd",
+        "--ipc",
+        "1",
+        *(x for kv in settings for x in ("--set", kv)),
+        "--out",
+        str(out),
+    )
+    assert code == 0
+    code, stdout, _ = run(capsys, "evaluate", str(out / "set.safetensors"), "--runs", "1")
+    assert code == 0 and "mlp" in stdout
+    code, _, stderr = run(
+        capsys, "evaluate", str(out / "set.safetensors"), "--models", "convnet", "--runs", "1"
+    )
+    assert code == 2 and "tied to one initialisation" in stderr and len(stderr.splitlines()) == 1

@@ -190,3 +190,21 @@ def test_pretrained_start_and_poisoning_settings(digits: dd.DataSplits, tmp_path
 def test_bad_settings_are_clear_errors(digits: dd.DataSplits, settings: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         dd.distill(digits, "dd", 2, {**SMALL, "iterations": 1, **settings}, progress=False)
+
+
+def test_xavier_weight_init_is_recorded_and_used_for_unseen_networks(
+    digits: dd.DataSplits,
+) -> None:
+    net = dd.models.create_seeded_model("mlp", digits.info, 3, weight_init="xavier")
+    again = dd.models.create_seeded_model("mlp", digits.info, 3, weight_init="xavier")
+    assert torch.equal(net.fc_1.weight, again.fc_1.weight) and not net.fc_1.bias.any()
+    s = dd.distill(
+        digits, "dd", 1, {**SMALL, "iterations": 2, "weight_init": "xavier"}, progress=False
+    )
+    assert s.meta["weight_init"] == "xavier"
+    xavier = dd.evaluate(s, digits, dd.EvalConfig(runs=2), progress=False).results["mlp"].accs
+    s.meta["weight_init"] = "default"
+    default = dd.evaluate(s, digits, dd.EvalConfig(runs=2), progress=False).results["mlp"].accs
+    assert xavier != default
+    with pytest.raises(ValueError, match="weight_init"):
+        dd.distill(digits, "dd", 1, {**SMALL, "weight_init": "orthogonal"}, progress=False)

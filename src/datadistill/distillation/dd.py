@@ -27,6 +27,7 @@ from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
 from datadistill.models import create_model, create_seeded_model, draw_seed
+from datadistill.models.factory import WEIGHT_INITS
 from datadistill.synset import SetFileError, SyntheticSet
 
 Params = dict[str, torch.Tensor]
@@ -43,6 +44,7 @@ class DDConfig(IterativeConfig):
     epochs: int = 3
     net_init: str = "random"  # "fixed": one θ0 tied to the set; "random": fresh θ0 each iteration
     n_nets: int = 1  # initialisations per iteration (random init)
+    weight_init: str = "default"  # of fresh networks: PyTorch's, or "xavier" (the reference code's)
     iterations: int = 5000
     lr_img: float = 0.001
     beta1: float = 0.5
@@ -62,6 +64,10 @@ class DDConfig(IterativeConfig):
         super().__post_init__()
         if self.net_init not in ("fixed", "random"):
             raise ValueError(f"net_init must be 'fixed' or 'random', got {self.net_init!r}")
+        if self.weight_init not in WEIGHT_INITS:
+            raise ValueError(
+                f"weight_init must be one of {list(WEIGHT_INITS)}, got {self.weight_init!r}"
+            )
         if self.epochs < 1 or self.n_nets < 1 or self.steps < 0:
             raise ValueError("epochs and n_nets must be >= 1 and steps >= 0")
 
@@ -201,6 +207,7 @@ class DD(IterativeDistillation):
         out.zca = data.zca
         out.meta["steps"] = self.steps
         out.meta["net_init"] = self.config.net_init
+        out.meta["weight_init"] = self.config.weight_init
         if self.theta0 is not None:
             out.extras.update({f"init.{k}": v.detach().clone() for k, v in self.theta0.items()})
         return out
@@ -244,7 +251,10 @@ class DD(IterativeDistillation):
         """A new initialisation: from the model's own init, or a network of the pretrained pool."""
         if self.pool:
             return self.pool[int(torch.randint(len(self.pool), (1,), generator=generator))]
-        net = create_seeded_model(self.config.model, data.info, draw_seed(generator))
+        cfg = self.config
+        net = create_seeded_model(
+            cfg.model, data.info, draw_seed(generator), "cpu", cfg.weight_init
+        )
         return {k: v.detach().to(data.train.images.device) for k, v in net.named_parameters()}
 
     def _parse_attack(self, data: DataSplits) -> tuple[int, int] | None:
@@ -274,7 +284,12 @@ class SLDD(DD):
 
 
 def as_schedule(
-    synset: SyntheticSet, steps: int, epochs: int, lr: float, model: str
+    synset: SyntheticSet,
+    steps: int,
+    epochs: int,
+    lr: float,
+    model: str,
+    weight_init: str = "default",
 ) -> SyntheticSet:
     """A class-ordered set (a selection, a baseline) replayed like a DD set: ``steps`` batches of
     one image-group per class, ``epochs`` passes, constant rate ``lr``. A set with one image per
@@ -295,5 +310,5 @@ def as_schedule(
         lrs=torch.full((steps * epochs,), float(lr)),
         zca=synset.zca,
     )
-    out.meta = {**synset.meta, "steps": steps}
+    out.meta = {**synset.meta, "steps": steps, "weight_init": weight_init}
     return out

@@ -143,7 +143,8 @@ def evaluate(
     bar = tqdm(total=total, desc="evaluate", disable=not progress, leave=False)
     for name in names:
         start = time.perf_counter()
-        models = [create_seeded_model(name, data.info, s, device) for s in seeds]
+        scheme = synset.meta.get("weight_init", "default") if distilled else "default"
+        models = [create_seeded_model(name, data.info, s, device, scheme) for s in seeds]
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         train_kw = dict(
             epochs=epochs,

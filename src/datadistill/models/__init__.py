@@ -12,6 +12,7 @@ from datadistill.models.factory import (
     create_model,
     create_seeded_model,
     draw_seed,
+    init_weights,
     list_models,
 )
 from datadistill.models.functional import (
@@ -27,6 +28,7 @@ from datadistill.models.resnet import ResNet
 from datadistill.models.vgg import VGG
 
 __all__ = [
+    "init_weights",
     "MLP",
     "MODELS",
     "VGG",

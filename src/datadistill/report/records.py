@@ -38,6 +38,10 @@ KEYS = (
 )
 
 
+# The commit of the code this process imported (HEAD may move while a long benchmark runs).
+COMMIT = git_commit()
+
+
 def device_name(device: torch.device | str) -> str:
     device = torch.device(device)
     if device.type == "cuda":
@@ -71,7 +75,7 @@ def make_record(
         peak_mem_mb=peak_mem_mb,
         device=device_name(device),
         torch=torch.__version__,
-        commit=git_commit(),
+        commit=COMMIT,
         date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         published=published,
     )

@@ -105,7 +105,10 @@ class Bench:
     def run_and_record(self, key: str, method: str, ipc: int, runs: int, **kw) -> None:
         if self.args.only and key not in self.args.only.split(","):
             return
-        s = self.distill(self.mnist, method, ipc, key, **kw)
+        label = (
+            key if self.args.weight_init == "default" else f"{key} ({self.args.weight_init} init)"
+        )
+        s = self.distill(self.mnist, method, ipc, label.replace(" ", "_"), **kw)
         result = dd.evaluate(s, self.mnist, EvalConfig(runs=runs), progress=False).results["lenet"]
         extra = {}
         if s.extras:  # fixed init: the accuracy of θ0 before any step, as the paper reports it
@@ -117,6 +120,7 @@ class Bench:
             method,
             ipc,
             result,
+            label=label,
             iterations=self.args.iterations,
             seconds_per_iteration=round(s.meta["per_iteration"], 4),
             init=s.meta["net_init"],
@@ -124,9 +128,10 @@ class Bench:
             epochs=3,
             n_images=len(s.images),
             lrs=[round(x, 4) for x in s.lrs.tolist()],
+            decay_every=s.config["decay_every"],
+            weight_init=s.config["weight_init"],
             **extra,
         )
-        return s
 
     # -- parts -------------------------------------------------------------------------------
     def main(self) -> None:

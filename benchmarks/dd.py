@@ -455,7 +455,7 @@ def main() -> None:
         default=0,
         help="halve the image lr every n iterations (0: iterations/10, the reference's 10 halvings)",
     )
-    p.add_argument("--weight-init", default="default", help="default (PyTorch's) or xavier")
+    p.add_argument("--weight-init", default="xavier", help="xavier (the reference's) or default")
     p.add_argument("--only", default="", help="settings of main/sldd to run, e.g. fixed-10,sldd-5")
     p.add_argument("--runs", type=int, default=20, help="unseen random initialisations")
     p.add_argument("--n-nets", type=int, default=1, help="initialisations per iteration")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -133,7 +132,6 @@ def save_pretrained(models: list[torch.nn.Module], path: str | Path) -> Path:
 class DD(IterativeDistillation):
     Config = DDConfig
     summary = "dataset distillation by unrolled training with learned step sizes (Wang et al. 2018)"
-    soft_default: ClassVar[bool] = False
 
     def layout(self, data: DataSplits, ipc: int) -> tuple[int, int]:
         """(steps, images per step)."""
@@ -201,11 +199,14 @@ class DD(IterativeDistillation):
     def make_set(
         self, data: DataSplits, images: torch.Tensor, labels: torch.Tensor, extra: dict
     ) -> SyntheticSet:
-        targets = extra["label_logits"].softmax(1) if "label_logits" in extra else labels
         out = SyntheticSet(
-            images, targets, data.info, type(self).__name__, lrs=F.softplus(extra["raw_lrs"])
+            images,
+            _targets(extra, labels),
+            data.info,
+            type(self).__name__,
+            lrs=F.softplus(extra["raw_lrs"]),
+            zca=data.zca,
         )
-        out.zca = data.zca
         out.meta["steps"] = self.steps
         out.meta["net_init"] = self.config.net_init
         out.meta["weight_init"] = self.config.weight_init
@@ -223,8 +224,10 @@ class DD(IterativeDistillation):
         x_real, y_real = data.train.images[idx], data.train.labels[idx]
         if self.attack is not None:
             y_real = torch.where(y_real == self.attack[0], self.attack[1], y_real)
-        nets = [self.theta0] if self.theta0 is not None else None
-        nets = nets or [self._fresh(data, generator) for _ in range(cfg.n_nets)]
+        if self.theta0 is not None:
+            nets = [self.theta0]
+        else:
+            nets = [self._fresh(data, generator) for _ in range(cfg.n_nets)]
         total = 0.0
         for theta in nets:
             loss = self.outer_loss(images, labels, theta, x_real, y_real) / len(nets)
@@ -242,7 +245,7 @@ class DD(IterativeDistillation):
         y_real: torch.Tensor,
     ) -> torch.Tensor:
         """Loss on ``(x_real, y_real)`` of the network trained from ``theta`` on the schedule."""
-        targets = self.extra["label_logits"].softmax(1) if "label_logits" in self.extra else labels
+        targets = _targets(self.extra, labels)
         batches = list(zip(images.chunk(self.steps), targets.chunk(self.steps), strict=True))
         lrs = F.softplus(self.extra["raw_lrs"])
         trained = unroll(self.model, theta, batches, list(lrs), self.config.grad_checkpoint)
@@ -271,6 +274,11 @@ class DD(IterativeDistillation):
         if not (0 <= a < k and 0 <= b < k) or a == b:
             raise ValueError(f"attack classes must be two different classes in 0..{k - 1}")
         return a, b
+
+
+def _targets(extra: dict[str, torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+    """The training targets: the learned soft labels where there are any, else ``labels``."""
+    return extra["label_logits"].softmax(1) if "label_logits" in extra else labels
 
 
 @dataclass

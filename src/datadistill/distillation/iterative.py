@@ -142,8 +142,7 @@ class IterativeDistillation(DistillationMethod):
         chosen = self._snapshot(images)
         if cfg.keep == "best" and self.best is not None:
             chosen = self.best[1]
-        extra = {k: v for k, v in chosen.items() if k != "images"}
-        out = self.make_set(data, chosen["images"], labels, extra)
+        out = self._set_of(data, chosen, labels)
         out.meta["final_loss"] = loss_value
         if self.history:
             out.meta["val_history"] = self.history
@@ -153,6 +152,12 @@ class IterativeDistillation(DistillationMethod):
         tensors = {"images": images, **self.extra}
         return {k: v.detach().clone() for k, v in tensors.items()}
 
+    def _set_of(
+        self, data: DataSplits, snapshot: dict[str, torch.Tensor], labels: torch.Tensor
+    ) -> SyntheticSet:
+        extra = {k: v for k, v in snapshot.items() if k != "images"}
+        return self.make_set(data, snapshot["images"], labels, extra)
+
     def _validate(
         self, data: DataSplits, images: torch.Tensor, labels: torch.Tensor, it: int
     ) -> float:
@@ -160,9 +165,7 @@ class IterativeDistillation(DistillationMethod):
         from datadistill.evaluation import EvalConfig, evaluate
 
         cfg = self.config
-        snap = self._snapshot(images)
-        extra = {k: v for k, v in snap.items() if k != "images"}
-        synset = self.make_set(data, snap["images"], labels, extra)
+        synset = self._set_of(data, self._snapshot(images), labels)
         check = EvalConfig(
             models=[cfg.eval_model], runs=1, epochs=cfg.eval_epochs, split="val", seed=it
         )

@@ -138,12 +138,12 @@ def evaluate(
             f"this set is tied to one initialisation of {owner!r}; "
             f"it cannot train {', '.join(names)}"
         )
+    scheme = synset.meta.get("weight_init", "default") if distilled else "default"
     results: dict[str, ModelResult] = {}
     total = len(names) * cfg.runs * (1 if distilled else epochs)
     bar = tqdm(total=total, desc="evaluate", disable=not progress, leave=False)
     for name in names:
         start = time.perf_counter()
-        scheme = synset.meta.get("weight_init", "default") if distilled else "default"
         models = [create_seeded_model(name, data.info, s, device, scheme) for s in seeds]
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         train_kw = dict(

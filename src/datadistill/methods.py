@@ -106,6 +106,7 @@ def distill(
     cfg = config if dataclasses.is_dataclass(config) else make_config(cls.Config, config)
     check_ipc(data, ipc)
     generator = torch.Generator().manual_seed(seed)
+    commit = git_commit()  # before the run: the code that made the set
     start = time.perf_counter()
     synset = cls(cfg, checkpoint).run(data, ipc, generator, progress=progress)
     synset.method, synset.seed, synset.ipc = method, seed, ipc
@@ -115,7 +116,7 @@ def distill(
         {
             "datadistill": _version(),
             "torch": torch.__version__,
-            "commit": git_commit(),
+            "commit": commit,
             "seconds": round(time.perf_counter() - start, 3),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": platform.machine(),

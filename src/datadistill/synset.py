@@ -8,6 +8,7 @@ existing set.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -192,9 +193,11 @@ class SyntheticSet:
             raise SetFileError(f"{path}: inconsistent set file ({type(e).__name__}: {e})") from None
 
 
+@functools.cache
 def git_commit() -> str | None:
     """The commit of the datadistill checkout in use (``$DATADISTILL_COMMIT`` where the code runs
-    from a copy without ``.git``, e.g. on a remote GPU machine); for provenance only."""
+    from a copy without ``.git``, e.g. on a remote GPU machine); for provenance only. Read once per
+    process, so a long run is stamped with the code it started with even if HEAD moves."""
     if os.environ.get("DATADISTILL_COMMIT"):
         return os.environ["DATADISTILL_COMMIT"]
     try:

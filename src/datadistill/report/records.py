@@ -38,10 +38,6 @@ KEYS = (
 )
 
 
-# The commit of the code this process imported (HEAD may move while a long benchmark runs).
-COMMIT = git_commit()
-
-
 def device_name(device: torch.device | str) -> str:
     device = torch.device(device)
     if device.type == "cuda":
@@ -75,7 +71,7 @@ def make_record(
         peak_mem_mb=peak_mem_mb,
         device=device_name(device),
         torch=torch.__version__,
-        commit=COMMIT,
+        commit=git_commit(),
         date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         published=published,
     )

@@ -16,6 +16,7 @@ an adaptation half and an evaluation half, resized to 28×28 and normalised like
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 from pathlib import Path
 
@@ -294,7 +295,7 @@ class Bench:
             for ref in ("random", "full"):
                 accs = []
                 for n in held_out[:2]:
-                    net = clone(n)
+                    net = copy.deepcopy(n)
                     if ref == "random":
                         real = dd.distill(target, "random", 10, seed=0, progress=False)
                         accs.append(finetune(net, as_schedule(real, 1, 3, 0.01, "lenet"), target))
@@ -419,14 +420,8 @@ def pretrain(data: DataSplits, n: int, epochs: int) -> list[torch.nn.Module]:
     return nets
 
 
-def clone(net: torch.nn.Module) -> torch.nn.Module:
-    import copy
-
-    return copy.deepcopy(net)
-
-
 def finetune_net(net: torch.nn.Module, s: dd.SyntheticSet) -> torch.nn.Module:
-    net = clone(net)
+    net = copy.deepcopy(net)
     return fit_as_distilled(net, s.images, s.labels, s.lrs, int(s.meta["steps"]))
 
 

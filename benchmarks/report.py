@@ -32,6 +32,12 @@ def _verdict(row: dict) -> str:
     return f"{gap:+.2f} ({gap / std:+.1f} σ)"
 
 
+def _sources(rows: list[dict]) -> list[str]:
+    """The footnote naming where each published figure in a table comes from."""
+    sources = sorted({r["published"]["source"] for r in rows if r.get("published")})
+    return ["", *(f"Published: {s}." for s in sources)]
+
+
 VARIANT_KEYS = ("order", "epochs", "embedding")
 
 
@@ -55,9 +61,7 @@ def accuracy_table(rows: list[dict]) -> list[str]:
             f"| {_fmt(pub.get('acc_mean'), pub.get('acc_std'))} | {_verdict(r)} | {ev} | {r['device']} "
             f"| {r['eval_seconds']:.1f} |"
         )
-    sources = sorted({r["published"]["source"] for r in rows if r.get("published")})
-    out += ["", *(f"Published: {s}." for s in sources)]
-    return out
+    return out + _sources(rows)
 
 
 def timing_table(rows: list[dict]) -> list[str]:
@@ -126,9 +130,7 @@ def dd_table(rows: list[dict]) -> list[str]:
             f"| {_fmt(pub.get('acc_mean'), pub.get('acc_std'))} | {_verdict(r)} "
             f"| {'; '.join(notes)} | {r['device']} |"
         )
-    sources = sorted({r["published"]["source"] for r in rows if r.get("published")})
-    out += ["", *(f"Published: {s}." for s in sources)]
-    return out
+    return out + _sources(rows)
 
 
 def memory_table(rows: list[dict]) -> list[str]:

@@ -2,6 +2,7 @@
 labels, memory against unrolled steps, adaptation MNIST ↔ USPS and poisoning.
 
     python benchmarks/dd.py --data-root ../shared/data [--parts main,baselines,sldd,memory,adapt,poison]
+    python benchmarks/dd.py --device cuda --parts speed          # eager against CUDA-graph replay
 
 Each part appends records (the common keys plus ``init``, ``steps``, ``epochs``, ``n_images``) to
 ``benchmarks/results/dd-<device>.json`` and saves a picture of every learned set under
@@ -70,6 +71,7 @@ class Bench:
             "lr_img": self.args.lr_img,
             "decay_every": decay,
             "weight_init": self.args.weight_init,
+            "cuda_graph": self.args.cuda_graph,
             **kw,
         }
 
@@ -96,9 +98,21 @@ class Bench:
         )
 
     def distill(self, data: DataSplits, method: str, ipc: int, name: str, **kw) -> dd.SyntheticSet:
+        """Distil and save the set and its picture; with ``--checkpoint-dir`` the run checkpoints
+        there and resumes (a later session continues it); the time per iteration counts only the
+        iterations this process ran."""
+        ckpt = None
+        done = 0
+        if self.args.checkpoint_dir:
+            ckpt = Path(self.args.checkpoint_dir) / f"{name}.pt"
+            if ckpt.is_file():
+                done = int(torch.load(ckpt, weights_only=True)["iteration"])
         start = time.perf_counter()
-        s = dd.distill(data, method, ipc, self.settings(**kw), seed=0, progress=False)
-        s.meta["per_iteration"] = (time.perf_counter() - start) / self.args.iterations
+        s = dd.distill(
+            data, method, ipc, self.settings(**kw), seed=0, progress=False, checkpoint=ckpt
+        )
+        ran = max(1, self.args.iterations - done)
+        s.meta["per_iteration"] = (time.perf_counter() - start) / ran
         s.save(self.pictures / f"{name}.safetensors")
         save_grid(s, self.pictures / f"{name}.png")
         return s
@@ -193,6 +207,44 @@ class Bench:
     def sldd(self) -> None:
         self.run_and_record("sldd-10", "sldd", 1, 1, net_init="fixed")
         self.run_and_record("sldd-5", "sldd", 1, 1, net_init="fixed", n_images=5)
+
+    def speed(self) -> None:
+        """Seconds per outer iteration of the main settings, eagerly and (on a GPU) replayed as a
+        CUDA graph; the graph's capture is inside the timed span."""
+        n = self.args.speed_iterations
+        graphs = (False, True) if self.device.type == "cuda" else (False,)
+        settings = (
+            ("fixed-10", 1, "fixed"),
+            ("fixed-100", 10, "fixed"),
+            ("random-100", 10, "random"),
+        )
+        for key, ipc, init in settings:
+            for graph in graphs:
+                config = {**self.settings(net_init=init), "iterations": n, "cuda_graph": graph}
+                _sync(self.device)
+                start = time.perf_counter()
+                s = dd.distill(self.mnist, "dd", ipc, config, seed=0, progress=False)
+                _sync(self.device)
+                seconds = (time.perf_counter() - start) / n
+                row = make_record(
+                    "dd-speed",
+                    "mnist",
+                    "dd",
+                    ipc,
+                    None,
+                    self.device,
+                    iterations=n,
+                    seconds_per_iteration=round(seconds, 5),
+                    setting=key,
+                    init=init,
+                    steps=s.meta["steps"],
+                    epochs=3,
+                    n_images=len(s.images),
+                    cuda_graph=graph,
+                    final_loss=s.meta["final_loss"],
+                )
+                append_record(self.out, row)
+                print(f"{key} cuda_graph={graph}: {seconds:.4f} s/iteration", flush=True)
 
     def memory(self) -> None:
         """Peak memory of one outer iteration against unrolled steps, with and without gradient
@@ -429,6 +481,11 @@ def finetune(net: torch.nn.Module, s: dd.SyntheticSet, target: DataSplits) -> fl
     return accuracy(finetune_net(net, s), target.test)
 
 
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
 @torch.no_grad()
 def predict(net: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
     net.eval()
@@ -457,6 +514,13 @@ def main() -> None:
     p.add_argument("--pretrained-nets", type=int, default=6)
     p.add_argument("--pretrain-epochs", type=int, default=2)
     p.add_argument("--out", default=None)
+    p.add_argument("--cuda-graph", action="store_true", help="replay iterations as CUDA graphs")
+    p.add_argument("--speed-iterations", type=int, default=200, help="iterations timed by speed")
+    p.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="checkpoint each distillation here (every 100 iterations) and resume from it",
+    )
     args = p.parse_args()
     bench = Bench(args)
     for part in args.parts.split(","):

@@ -185,6 +185,7 @@ def test_pretrained_start_and_poisoning_settings(digits: dd.DataSplits, tmp_path
         ({"attack": "0-1"}, "attack"),
         ({"attack": "3:3"}, "two different classes"),
         ({"steps": 3}, "equal steps"),
+        ({"cuda_graph": True}, "CUDA device"),
     ],
 )
 def test_bad_settings_are_clear_errors(digits: dd.DataSplits, settings: dict, message: str) -> None:
@@ -208,3 +209,14 @@ def test_xavier_weight_init_is_recorded_and_used_for_unseen_networks(
     assert xavier != default
     with pytest.raises(ValueError, match="weight_init"):
         dd.distill(digits, "dd", 1, {**SMALL, "weight_init": "orthogonal"}, progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
+@pytest.mark.parametrize("settings", [{"net_init": "fixed"}, {"n_nets": 2, "soft_labels": True}])
+def test_cuda_graph_replay_learns_what_eager_learns(digits: dd.DataSplits, settings: dict) -> None:
+    data = digits.to("cuda")
+    base = {**SMALL, "iterations": 6, **settings}
+    eager = dd.distill(data, "dd", 1, base, seed=1, progress=False)
+    graphed = dd.distill(data, "dd", 1, {**base, "cuda_graph": True}, seed=1, progress=False)
+    torch.testing.assert_close(graphed.images, eager.images, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(graphed.lrs, eager.lrs, rtol=1e-4, atol=1e-6)

@@ -23,6 +23,7 @@ from torch.func import functional_call
 from torch.utils.checkpoint import checkpoint as grad_checkpoint
 
 from datadistill.datasets.tensorset import DataSplits
+from datadistill.distillation.graphed import GraphedBackward
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
 from datadistill.models import create_model, create_seeded_model, draw_seed
@@ -59,6 +60,7 @@ class DDConfig(IterativeConfig):
     pretrained: str = ""  # safetensors file of stacked trained weights to start from
     attack: str = ""  # "A:B": make networks take class A for class B (poisoning)
     eval_model: str = "lenet"
+    cuda_graph: bool = False  # replay each outer iteration as a CUDA graph (GPU only; see graphed)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -132,6 +134,7 @@ def save_pretrained(models: list[torch.nn.Module], path: str | Path) -> Path:
 class DD(IterativeDistillation):
     Config = DDConfig
     summary = "dataset distillation by unrolled training with learned step sizes (Wang et al. 2018)"
+    execution_settings = (*IterativeDistillation.execution_settings, "cuda_graph")
 
     def layout(self, data: DataSplits, ipc: int) -> tuple[int, int]:
         """(steps, images per step)."""
@@ -172,6 +175,9 @@ class DD(IterativeDistillation):
     ) -> dict[str, torch.Tensor]:
         cfg = self.config
         device = data.train.images.device
+        if cfg.cuda_graph and device.type != "cuda":
+            raise ValueError(f"cuda_graph=True needs the data on a CUDA device, not {device}")
+        self.graphed: GraphedBackward | None = None
         steps, per_step = self.layout(data, ipc)
         self.model = create_model(cfg.model, data.info).to(device)
         self.pool = load_pretrained(cfg.pretrained, device) if cfg.pretrained else None
@@ -218,7 +224,6 @@ class DD(IterativeDistillation):
         cfg = self.config
         for group in opt.param_groups:
             group["lr"] = cfg.lr_img * cfg.decay_factor ** (self.iteration // cfg.decay_every)
-        opt.zero_grad(set_to_none=True)
         device = images.device
         idx = torch.randint(len(data.train), (cfg.batch_real,), generator=generator).to(device)
         x_real, y_real = data.train.images[idx], data.train.labels[idx]
@@ -228,12 +233,45 @@ class DD(IterativeDistillation):
             nets = [self.theta0]
         else:
             nets = [self._fresh(data, generator) for _ in range(cfg.n_nets)]
-        total = 0.0
-        for theta in nets:
-            loss = self.outer_loss(images, labels, theta, x_real, y_real) / len(nets)
-            loss.backward()
-            total += float(loss.detach())
+        if cfg.cuda_graph:
+            total = self._graphed_backward(images, labels, nets, x_real, y_real)
+        else:
+            opt.zero_grad(set_to_none=True)
+            total = 0.0
+            for theta in nets:
+                loss = self.outer_loss(images, labels, theta, x_real, y_real) / len(nets)
+                loss.backward()
+                total += float(loss.detach())
         opt.step()
+        return total
+
+    def _graphed_backward(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        nets: list[Params],
+        x_real: torch.Tensor,
+        y_real: torch.Tensor,
+    ) -> float:
+        """The gradients of the mean outer loss over ``nets``, by replaying one captured graph
+        per network (the graph overwrites ``.grad``, so several networks are summed aside)."""
+        leaves = [images, *self.extra.values()]
+        if self.graphed is None:
+            names = list(nets[0])
+
+            def loss_fn(x: torch.Tensor, y: torch.Tensor, *theta: torch.Tensor) -> torch.Tensor:
+                return self.outer_loss(images, labels, dict(zip(names, theta, strict=True)), x, y)
+
+            self.graphed = GraphedBackward(loss_fn, leaves)
+        total, sums = 0.0, None
+        for theta in nets:
+            total += float(self.graphed(x_real, y_real, *theta.values())) / len(nets)
+            if len(nets) > 1:
+                grads = [leaf.grad.clone() for leaf in leaves]
+                sums = grads if sums is None else [a + g for a, g in zip(sums, grads, strict=True)]
+        if sums is not None:
+            for leaf, g in zip(leaves, sums, strict=True):
+                leaf.grad.copy_(g / len(nets))
         return total
 
     def outer_loss(

@@ -51,6 +51,10 @@ class IterativeDistillation(DistillationMethod):
     history goes into the set's metadata and ``keep="best"`` returns the best-scoring images.
     """
 
+    # Settings that change how a run executes, not what it computes: a checkpoint may be resumed
+    # with other values (a longer budget, another interval, a GPU-only speed-up).
+    execution_settings: tuple[str, ...] = ("iterations", "checkpoint_every")
+
     def loss(
         self,
         data: DataSplits,
@@ -172,10 +176,10 @@ class IterativeDistillation(DistillationMethod):
         return evaluate(synset, data, check, progress=False).results[cfg.eval_model].accs[0]
 
     def _state_key(self, ipc: int) -> dict[str, Any]:
-        """What a checkpoint must agree on to be resumed. The iteration budget and checkpoint
-        interval are left out, so a finished run can be continued to more iterations."""
+        """What a checkpoint must agree on to be resumed: everything but the execution settings,
+        so a finished run can be continued to more iterations."""
         config = asdict(self.config)
-        for name in ("iterations", "checkpoint_every"):
+        for name in self.execution_settings:
             config.pop(name)
         return {"method": type(self).__name__, "ipc": ipc, "config": config}
 

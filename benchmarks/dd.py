@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import time
 from pathlib import Path
 
@@ -104,7 +105,7 @@ class Bench:
         ckpt = None
         done = 0
         if self.args.checkpoint_dir:
-            ckpt = Path(self.args.checkpoint_dir) / f"{name}.pt"
+            ckpt = Path(self.args.checkpoint_dir) / (re.sub(r"[^\w.-]+", "_", name) + ".pt")
             if ckpt.is_file():
                 done = int(torch.load(ckpt, weights_only=True)["iteration"])
         start = time.perf_counter()

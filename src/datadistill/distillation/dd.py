@@ -265,7 +265,7 @@ class DD(IterativeDistillation):
             self.graphed = GraphedBackward(loss_fn, leaves)
         total, sums = 0.0, None
         for theta in nets:
-            total += float(self.graphed(x_real, y_real, *theta.values())) / len(nets)
+            total += float(self.graphed(x_real, y_real, *theta.values()).detach()) / len(nets)
             if len(nets) > 1:
                 grads = [leaf.grad.clone() for leaf in leaves]
                 sums = grads if sums is None else [a + g for a, g in zip(sums, grads, strict=True)]

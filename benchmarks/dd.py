@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import re
 import time
 from pathlib import Path
 
@@ -105,7 +104,7 @@ class Bench:
         ckpt = None
         done = 0
         if self.args.checkpoint_dir:
-            ckpt = Path(self.args.checkpoint_dir) / (re.sub(r"[^\w.-]+", "_", name) + ".pt")
+            ckpt = Path(self.args.checkpoint_dir) / f"{name}.pt"
             if ckpt.is_file():
                 done = int(torch.load(ckpt, weights_only=True)["iteration"])
         start = time.perf_counter()
@@ -124,7 +123,8 @@ class Bench:
         label = (
             key if self.args.weight_init == "default" else f"{key} ({self.args.weight_init} init)"
         )
-        s = self.distill(self.mnist, method, ipc, label.replace(" ", "_"), **kw)
+        name = f"{key}-{self.args.weight_init}-{self.args.iterations}"
+        s = self.distill(self.mnist, method, ipc, name, **kw)
         result = dd.evaluate(s, self.mnist, EvalConfig(runs=runs), progress=False).results["lenet"]
         extra = {}
         if s.extras:  # fixed init: the accuracy of θ0 before any step, as the paper reports it

@@ -106,7 +106,7 @@ class Bench:
         if self.args.checkpoint_dir:
             ckpt = Path(self.args.checkpoint_dir) / f"{name}.pt"
             if ckpt.is_file():
-                done = int(torch.load(ckpt, weights_only=True)["iteration"])
+                done = int(torch.load(ckpt, map_location="cpu", weights_only=True)["iteration"])
         start = time.perf_counter()
         s = dd.distill(
             data, method, ipc, self.settings(**kw), seed=0, progress=False, checkpoint=ckpt

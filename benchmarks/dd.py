@@ -109,7 +109,13 @@ class Bench:
                 done = int(torch.load(ckpt, map_location="cpu", weights_only=True)["iteration"])
         start = time.perf_counter()
         s = dd.distill(
-            data, method, ipc, self.settings(**kw), seed=0, progress=False, checkpoint=ckpt
+            data,
+            method,
+            ipc,
+            self.settings(**kw),
+            seed=self.args.seed,
+            progress=False,
+            checkpoint=ckpt,
         )
         ran = max(1, self.args.iterations - done)
         s.meta["per_iteration"] = (time.perf_counter() - start) / ran
@@ -124,6 +130,7 @@ class Bench:
             key if self.args.weight_init == "default" else f"{key} ({self.args.weight_init} init)"
         )
         name = f"{key}-{self.args.weight_init}-{self.args.iterations}"
+        name += f"-seed{self.args.seed}" if self.args.seed else ""
         s = self.distill(self.mnist, method, ipc, name, **kw)
         result = dd.evaluate(s, self.mnist, EvalConfig(runs=runs), progress=False).results["lenet"]
         extra = {}
@@ -146,6 +153,7 @@ class Bench:
             lrs=[round(x, 4) for x in s.lrs.tolist()],
             decay_every=s.config["decay_every"],
             weight_init=s.config["weight_init"],
+            seed=self.args.seed,
             **extra,
         )
 
@@ -516,6 +524,7 @@ def main() -> None:
     p.add_argument("--pretrain-epochs", type=int, default=2)
     p.add_argument("--out", default=None)
     p.add_argument("--cuda-graph", action="store_true", help="replay iterations as CUDA graphs")
+    p.add_argument("--seed", type=int, default=0, help="of main/sldd sets (fixed init: θ0)")
     p.add_argument("--speed-iterations", type=int, default=200, help="iterations timed by speed")
     p.add_argument(
         "--checkpoint-dir",

@@ -93,3 +93,19 @@ def test_grid_png_has_one_row_per_class(tmp_path: Path, digits: dd.DataSplits) -
     assert w12 > w2 and abs(h12 - h2) <= 2  # more images per class: wider rows, same number of rows
     s = dd.distill(digits, "random", 3, progress=False)
     assert dd.report.to_pixels(s).min() >= 0 and dd.report.to_pixels(s).max() <= 1
+    assert torch.equal(dd.report.to_pixels(s), dd.report.to_pixels(s, "clip"))
+
+
+def test_grid_scales_unconstrained_images_and_writes_soft_labels(
+    tmp_path: Path, digits: dd.DataSplits
+) -> None:
+    s = _set(digits.info, soft=True)
+    s.images = s.images * 50  # far outside the data range, as DD's learned images are
+    pixels = dd.report.to_pixels(s)
+    flat = pixels.flatten(1)
+    assert torch.allclose(flat.amin(1), torch.zeros(len(s.images)))
+    assert torch.allclose(flat.amax(1), torch.ones(len(s.images)))
+    assert dd.report.to_pixels(s, "clip").eq(0).float().mean() > 0.3
+    assert dd.save_grid(s, tmp_path / "soft.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="scale"):
+        dd.report.to_pixels(s, "log")

@@ -1,4 +1,5 @@
-"""Pictures of sets: a grid with one row per class, de-normalised to pixel values."""
+"""Pictures of sets: a grid with one row per class, de-normalised to pixel values; soft labels
+are written under each image (its two most likely classes)."""
 
 from __future__ import annotations
 
@@ -9,35 +10,53 @@ import torch
 
 from datadistill.synset import SyntheticSet
 
+SCALES = ("auto", "clip", "minmax")
 
-def to_pixels(synset: SyntheticSet) -> torch.Tensor:
-    """Images in [0, 1]: undo the dataset normalisation; whitened images are min-max scaled each."""
+
+def to_pixels(synset: SyntheticSet, scale: str = "auto") -> torch.Tensor:
+    """Images in [0, 1]. ``clip`` undoes the dataset normalisation and clips; ``minmax`` scales
+    each image to its own range; ``auto`` takes ``minmax`` for whitened images and for sets whose
+    pixels leave the data range (more than a tenth clipped, as DD's unconstrained images do)."""
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {list(SCALES)}, got {scale!r}")
     x = synset.images.detach().float().cpu()
-    if synset.zca is not None:
-        lo = x.amin(dim=(1, 2, 3), keepdim=True)
-        hi = x.amax(dim=(1, 2, 3), keepdim=True)
-        return (x - lo) / (hi - lo).clamp_min(1e-8)
     mean = torch.tensor(synset.info.mean).view(1, -1, 1, 1)
     std = torch.tensor(synset.info.std).view(1, -1, 1, 1)
-    return (x * std + mean).clamp(0, 1)
+    pixels = x * std + mean
+    if scale == "auto":
+        outside = ((pixels < -0.05) | (pixels > 1.05)).float().mean()
+        scale = "minmax" if synset.zca is not None or outside > 0.1 else "clip"
+    if scale == "clip":
+        return pixels.clamp(0, 1)
+    lo = x.amin(dim=(1, 2, 3), keepdim=True)
+    hi = x.amax(dim=(1, 2, 3), keepdim=True)
+    return (x - lo) / (hi - lo).clamp_min(1e-8)
 
 
-def save_grid(synset: SyntheticSet, path: str | os.PathLike[str], max_per_class: int = 20) -> Path:
-    """Write a PNG: one row per class (labelled), at most ``max_per_class`` images per row."""
+def save_grid(
+    synset: SyntheticSet,
+    path: str | os.PathLike[str],
+    max_per_class: int = 20,
+    scale: str = "auto",
+) -> Path:
+    """Write a PNG: one row per class (labelled), at most ``max_per_class`` images per row; see
+    ``to_pixels`` for ``scale``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from torchvision.utils import make_grid
 
-    pixels = to_pixels(synset)
+    pixels = to_pixels(synset, scale)
     labels = synset.hard_labels.cpu()
     info = synset.info
     rows = [c for c in range(info.num_classes) if (labels == c).any()]
     cols = max(min(int((labels == c).sum()), max_per_class) for c in rows)
-    tiles = []
+    tiles, shown = [], []
     for c in rows:
-        images = pixels[labels == c][:max_per_class]
+        members = (labels == c).nonzero().flatten()[:max_per_class]
+        shown.append(members)
+        images = pixels[members]
         blank = torch.ones(cols - len(images), *images.shape[1:])
         tiles.append(torch.cat([images, blank]))
     pad = 1
@@ -49,6 +68,25 @@ def save_grid(synset: SyntheticSet, path: str | os.PathLike[str], max_per_class:
     ax.set_xticks([])
     ax.set_yticks([pad + h * r + info.size[0] / 2 for r in range(len(rows))])
     ax.set_yticklabels([info.class_names[c] for c in rows], fontsize=8)
+    if synset.soft:
+        w = info.size[1] + pad
+        probs = synset.labels.detach().float().cpu()
+        for r, members in enumerate(shown):
+            for i, n in enumerate(members.tolist()):
+                top = probs[n].topk(min(2, info.num_classes))
+                text = "\n".join(
+                    f"{info.class_names[k]} {v:.2f}"
+                    for v, k in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+                )
+                ax.text(
+                    pad + w * i + w / 2,
+                    h * (r + 1) - pad,
+                    text,
+                    ha="center",
+                    va="bottom",
+                    fontsize=4,
+                    bbox={"facecolor": "white", "alpha": 0.7, "pad": 0.5, "linewidth": 0},
+                )
     for spine in ax.spines.values():
         spine.set_visible(False)
     fig.suptitle(f"{synset.method} on {info.name}, {len(labels)} images", fontsize=9)

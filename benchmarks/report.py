@@ -120,6 +120,8 @@ def dd_table(rows: list[dict]) -> list[str]:
             before = r["acc_before"]
             before = before if isinstance(before, list) else [before]
             notes.append("before: " + ", ".join(f"{b:.1f}" for b in before[:3]))
+        if r.get("seed"):
+            notes.append(f"seed {r['seed']}")
         if r.get("other_classes_acc"):
             notes.append("other classes: " + ", ".join(f"{a:.1f}" for a in r["other_classes_acc"]))
         shape = f"{r['steps']} × {r['epochs']}" if r.get("steps") else "–"
@@ -147,7 +149,40 @@ def memory_table(rows: list[dict]) -> list[str]:
     return out
 
 
+def dd_speed_table(rows: list[dict]) -> list[str]:
+    out = [
+        "| setting | steps × epochs | CUDA graph | s/iteration | iterations timed | device |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['setting']} | {r['steps']} × {r['epochs']} | {r['cuda_graph']} "
+            f"| {r['seconds_per_iteration']} | {r['iterations']} | {r['device']} |"
+        )
+    return out
+
+
+def time_to_accuracy_table(rows: list[dict]) -> list[str]:
+    out = [
+        "| dataset | method | ipc | settings | iterations | distill s | distilled on | ours (%) | runs "
+        "| ≥ threshold | evaluated on |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        settings = ", ".join(f"{k}={v}" for k, v in (r.get("settings") or {}).items()) or "defaults"
+        reached = "yes" if r["acc_mean"] >= r["threshold"] else "no"
+        out.append(
+            f"| {r['dataset']} | {r['method']} | {r['ipc']} | {settings} | {r['iterations']} "
+            f"| {r['distill_seconds']:.0f} | {r['distill_device']} "
+            f"| {_fmt(r['acc_mean'], r['acc_std'])} | {r['n_runs']} | {reached} ({r['threshold']}) "
+            f"| {r['device']} |"
+        )
+    return out
+
+
 RENDERERS = {
+    "dd-speed": dd_speed_table,
+    "time_to_accuracy": time_to_accuracy_table,
     "dd-memory": memory_table,
     "dd": dd_table,
     "dc_dsa_dm-timing": iteration_table,

@@ -45,6 +45,7 @@ def distill(args: argparse.Namespace) -> None:
     done = log["snapshots"][-1]["iterations"] if log["snapshots"] else 0
     seconds = log["snapshots"][-1]["seconds"] if log["snapshots"] else 0.0
     settings = dict(kv.split("=", 1) for kv in args.set)
+    log["settings"] = settings
     for target in range(done + args.snapshot_every, args.iterations + 1, args.snapshot_every):
         start = time.perf_counter()
         synset = dd.distill(
@@ -90,6 +91,7 @@ def evaluate(args: argparse.Namespace) -> None:
             distill_seconds=snap["seconds"],
             distill_device=log["device"],
             distill_torch=log["torch"],
+            settings=log.get("settings", {}),
             threshold=args.threshold,
         )
         append_record(out, row)

@@ -154,6 +154,7 @@ class Bench:
             decay_every=s.config["decay_every"],
             weight_init=s.config["weight_init"],
             seed=self.args.seed,
+            tf32=self.device.type == "cuda" and torch.backends.cudnn.allow_tf32,
             **extra,
         )
 
@@ -525,6 +526,9 @@ def main() -> None:
     p.add_argument("--out", default=None)
     p.add_argument("--cuda-graph", action="store_true", help="replay iterations as CUDA graphs")
     p.add_argument("--seed", type=int, default=0, help="of main/sldd sets (fixed init: θ0)")
+    p.add_argument(
+        "--no-tf32", action="store_true", help="full fp32 convolutions on GPUs (cuDNN uses TF32)"
+    )
     p.add_argument("--speed-iterations", type=int, default=200, help="iterations timed by speed")
     p.add_argument(
         "--checkpoint-dir",
@@ -532,6 +536,8 @@ def main() -> None:
         help="checkpoint each distillation here (every 100 iterations) and resume from it",
     )
     args = p.parse_args()
+    if args.no_tf32:
+        torch.backends.cudnn.allow_tf32 = False
     bench = Bench(args)
     for part in args.parts.split(","):
         getattr(bench, part)()

@@ -84,6 +84,9 @@ def test_fixed_init_set_carries_theta0_and_trains_deterministically(digits: dd.D
     assert ev.accs[0] == ev.accs[1]  # every run starts from the same θ0
     with pytest.raises(DatasetMismatchError, match="tied to one initialisation"):
         dd.evaluate(s, digits, dd.EvalConfig(models=["convnet"], runs=1), progress=False)
+    del s.extras["init.fc_1.bias"]
+    with pytest.raises(ValueError, match="missing \\['fc_1.bias'\\]"):
+        dd.evaluate(s, digits, dd.EvalConfig(runs=1), progress=False)
 
 
 def test_distilled_images_beat_random_real_images_in_the_same_steps(digits: dd.DataSplits) -> None:

@@ -24,7 +24,7 @@ from datadistill.distillation.iterative import IterativeConfig, IterativeDistill
 from datadistill.distillation.losses import DISTANCES
 from datadistill.evaluation.train import fit
 from datadistill.methods import METHODS
-from datadistill.models import create_seeded_model, draw_seed, inference_batch
+from datadistill.models import inference_batch
 
 # The paper's (outer_loop, inner_loop) by images per class.
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -141,7 +141,7 @@ class DC(IterativeDistillation):
             flip=data.info.flip,
             **({"strategy": cfg.dsa_strategy} if cfg.augment == "dsa" else {}),
         )
-        net = create_seeded_model(cfg.model, data.info, draw_seed(generator), images.device)
+        net = self.network(data, generator)
         distance = DISTANCES.get(cfg.distance)
         k = data.info.num_classes
         total = 0.0

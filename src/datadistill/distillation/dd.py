@@ -37,7 +37,8 @@ Params = dict[str, torch.Tensor]
 class DDConfig(IterativeConfig):
     """Defaults of the reference code (LeNet on MNIST): one image per class per step, 3 epochs,
     rates initialised at 0.02, Adam (lr 0.01, β1 0.5) on the images, halved every 40 epochs of
-    1,024 real images (2,400 iterations) for 400 epochs, Xavier-initialised networks."""
+    MNIST's 59 batches of 1,024 real images (2,360 iterations) for 400 epochs (23,600),
+    Xavier-initialised networks."""
 
     init: str = "noise"
     model: str = "lenet"
@@ -49,7 +50,7 @@ class DDConfig(IterativeConfig):
     iterations: int = 23600
     lr_img: float = 0.01
     beta1: float = 0.5
-    decay_every: int = 2400  # ≈ 40 epochs of MNIST at 1024 images per batch
+    decay_every: int = 2360  # 40 epochs of MNIST at 1024 images per batch
     decay_factor: float = 0.5
     lr_init: float = 0.02
     learn_lr: bool = True

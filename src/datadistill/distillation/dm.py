@@ -16,7 +16,7 @@ from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.base import siamese_class_batches
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
-from datadistill.models import create_seeded_model, draw_seed, forward_in_chunks
+from datadistill.models import forward_in_chunks
 
 
 @dataclass
@@ -60,7 +60,7 @@ class DM(IterativeDistillation):
     ) -> torch.Tensor:
         cfg = self.config
         aug = create_augmentation("dsa", flip=data.info.flip, strategy=cfg.dsa_strategy)
-        net = create_seeded_model(cfg.model, data.info, draw_seed(generator), images.device)
+        net = self.network(data, generator)
         net.requires_grad_(False)
         k = data.info.num_classes
         chunk = cfg.class_chunk or k

@@ -8,6 +8,7 @@ resumed run ends identical to an uninterrupted one on the CPU.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from tqdm.auto import tqdm
 
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.base import DistillationMethod, InitConfig
+from datadistill.models import create_seeded_model, draw_seed
 from datadistill.synset import SetFileError, SyntheticSet
 
 
@@ -31,8 +33,12 @@ class IterativeConfig(InitConfig):
     eval_model: str = "convnet"
     eval_epochs: int = 300
     keep: str = "last"
+    amp: str = "none"  # "bf16": forward passes under bfloat16 autocast (for tensor-core GPUs)
+    channels_last: bool = False  # networks and images in NHWC layout (faster convs on GPUs)
 
     def __post_init__(self) -> None:
+        if self.amp not in ("none", "bf16"):
+            raise ValueError(f"amp must be 'none' or 'bf16', got {self.amp!r}")
         if self.keep not in ("last", "best"):
             raise ValueError(
                 f"keep must be 'last' or 'best' (on the validation split), got {self.keep!r}"
@@ -51,9 +57,14 @@ class IterativeDistillation(DistillationMethod):
     history goes into the set's metadata and ``keep="best"`` returns the best-scoring images.
     """
 
-    # Settings that change how a run executes, not what it computes: a checkpoint may be resumed
-    # with other values (a longer budget, another interval, a GPU-only speed-up).
-    execution_settings: tuple[str, ...] = ("iterations", "checkpoint_every")
+    # Settings that change how a run executes, not what it learns: a checkpoint may be resumed
+    # with other values (a longer budget, another interval, a speed-up), as on another device.
+    execution_settings: tuple[str, ...] = (
+        "iterations",
+        "checkpoint_every",
+        "amp",
+        "channels_last",
+    )
 
     def loss(
         self,
@@ -93,6 +104,19 @@ class IterativeDistillation(DistillationMethod):
         checkpoint and handed to ``make_set``. Available to ``loss``/``step`` as ``self.extra``."""
         return {}
 
+    def network(self, data: DataSplits, generator: torch.Generator) -> torch.nn.Module:
+        """A fresh ``config.model`` seeded from ``generator``, in the configured memory layout
+        (with channels-last weights every convolution runs in NHWC, whatever its input)."""
+        device = data.train.images.device
+        net = create_seeded_model(self.config.model, data.info, draw_seed(generator), device)
+        return net.to(memory_format=torch.channels_last) if self.config.channels_last else net
+
+    def precision(self, device: torch.device) -> contextlib.AbstractContextManager:
+        """The autocast context of one outer iteration (``amp``)."""
+        if self.config.amp == "bf16":
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def make_optimizer(self, params: list[torch.Tensor], ipc: int) -> torch.optim.Optimizer:
         """SGD with momentum on the images, as DC, DSA and DM do."""
         return torch.optim.SGD(params, lr=self.lr_img(ipc), momentum=self.config.momentum)
@@ -110,7 +134,10 @@ class IterativeDistillation(DistillationMethod):
         self.history: list[list[float]] = []
         self.best: tuple[float, dict[str, torch.Tensor]] | None = None
         start = self.initial_set(data, ipc, generator)
-        images = start.images.detach().clone().requires_grad_(True)
+        images = start.images.detach().clone()
+        if cfg.channels_last and images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
+        images.requires_grad_(True)
         labels = start.labels
         self.extra = {
             k: v.detach().clone().requires_grad_(True)
@@ -131,7 +158,8 @@ class IterativeDistillation(DistillationMethod):
         loss_value = float("nan")
         for it in bar:
             self.iteration = it
-            loss_value = self.step(data, images, labels, ipc, generator, opt)
+            with self.precision(images.device):
+                loss_value = self.step(data, images, labels, ipc, generator, opt)
             postfix = {"loss": f"{loss_value:.4g}"}
             if cfg.eval_every > 0 and (it + 1) % cfg.eval_every == 0:
                 acc = self._validate(data, images, labels, it + 1)
@@ -154,7 +182,9 @@ class IterativeDistillation(DistillationMethod):
 
     def _snapshot(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         tensors = {"images": images, **self.extra}
-        return {k: v.detach().clone() for k, v in tensors.items()}
+        return {
+            k: v.detach().clone(memory_format=torch.contiguous_format) for k, v in tensors.items()
+        }
 
     def _set_of(
         self, data: DataSplits, snapshot: dict[str, torch.Tensor], labels: torch.Tensor

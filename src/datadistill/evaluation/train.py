@@ -197,7 +197,13 @@ def fit_as_distilled(
     steps``-th batch of images with rate ``lrs[i]`` (DD's schedule of steps × epochs), starting
     from ``init`` when the set is tied to a fixed initialisation."""
     if init:
-        model.load_state_dict(init, strict=False)
+        names = {n for n, _ in model.named_parameters()}
+        if names != set(init):
+            raise ValueError(
+                "the set's initialisation does not fit the model: "
+                f"missing {sorted(names - set(init))}, unexpected {sorted(set(init) - names)}"
+            )
+        model.load_state_dict(init, strict=False)  # parameters only; buffers keep their values
     model.train()
     chunks_x, chunks_y = images.chunk(steps), labels.chunk(steps)
     params = [p for p in model.parameters() if p.requires_grad]

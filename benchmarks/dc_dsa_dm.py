@@ -2,6 +2,8 @@
 
     python benchmarks/dc_dsa_dm.py --data-root ../shared/data --method dm --ipc 10 --iterations 1000
     python benchmarks/dc_dsa_dm.py --data-root ../shared/data --timing      # s/iteration and floor
+    python benchmarks/dc_dsa_dm.py --device cuda --timing --timing-configs dc:1,dc:10,dm:10 \
+        --set amp=bf16 channels_last=true                                  # GPU speed-ups
 
 Accuracy mode: one distillation (seed 0), then the evaluation protocol's runs on the set; the
 record carries the iterations used and the time per iteration. Timing mode (``--timing-configs``,
@@ -38,7 +40,12 @@ REFERENCE_SECONDS = {("dc", 1): 10.0, ("dm", 10): 4.2}  # the reference code on 
 
 
 def timing(
-    data: dd.DataSplits, device: torch.device, out: Path, iterations: int, configs: str
+    data: dd.DataSplits,
+    device: torch.device,
+    out: Path,
+    iterations: int,
+    configs: str,
+    settings: dict[str, str],
 ) -> None:
     from cpu_floor import matmul_gflops
     from torch.utils.flop_counter import FlopCounterMode
@@ -46,10 +53,12 @@ def timing(
     rate = matmul_gflops()
     for method, ipc in ((m, int(i)) for m, i in (c.split(":") for c in configs.split(","))):
         with FlopCounterMode(display=False) as counter:
-            dd.distill(data, method, ipc, {"iterations": 1}, seed=0, progress=False)
+            dd.distill(data, method, ipc, {**settings, "iterations": 1}, seed=0, progress=False)
         flops = counter.get_total_flops()
         start = time.perf_counter()
-        dd.distill(data, method, ipc, {"iterations": iterations}, seed=0, progress=False)
+        dd.distill(
+            data, method, ipc, {**settings, "iterations": iterations}, seed=0, progress=False
+        )
         per_it = (time.perf_counter() - start) / iterations
         row = make_record(
             "dc_dsa_dm-timing",
@@ -66,6 +75,7 @@ def timing(
             floor_seconds=round(flops / rate / 1e9, 3),
             target_seconds=TIMING_TARGETS.get((method, ipc)),
             reference_seconds=REFERENCE_SECONDS.get((method, ipc)),
+            settings=settings,
         )
         append_record(out, row)
         print(
@@ -97,18 +107,22 @@ def main() -> None:
     p.add_argument(
         "--timing-configs", default="dc:1,dm:10", help="method:ipc pairs, e.g. dc:1,dc:10,dm:10"
     )
+    p.add_argument("--set", nargs="*", default=[], help="method settings, key=value")
     args = p.parse_args()
+    settings = dict(kv.split("=", 1) for kv in args.set)
     device = torch.device(args.device)
     data = dd.load_dataset(args.dataset, args.data_root, device=device)
     if args.timing:
         out = Path(args.out or f"benchmarks/results/dc_dsa_dm-timing-{device.type}.json")
-        timing(data, device, out, args.timing_iterations, args.timing_configs)
+        timing(data, device, out, args.timing_iterations, args.timing_configs, settings)
         return
     out = Path(args.out or f"benchmarks/results/dc_dsa_dm-{device.type}.json")
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    synset = dd.distill(data, args.method, args.ipc, {"iterations": args.iterations}, seed=0)
+    synset = dd.distill(
+        data, args.method, args.ipc, {**settings, "iterations": args.iterations}, seed=0
+    )
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     augment = args.augment or ("dsa" if args.method in ("dm", "dsa") else "auto")
@@ -126,6 +140,7 @@ def main() -> None:
         seconds_per_iteration=round(seconds / args.iterations, 4),
         peak_mem_mb=None if peak is None else round(peak, 1),
         published={"acc_mean": pub, "acc_std": None, "source": SOURCE} if pub else None,
+        settings=settings,
     )
     append_record(out, row)
     print(

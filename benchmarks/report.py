@@ -38,7 +38,7 @@ def _sources(rows: list[dict]) -> list[str]:
     return ["", *(f"Published: {s}." for s in sources)]
 
 
-VARIANT_KEYS = ("order", "epochs", "embedding")
+VARIANT_KEYS = ("init", "order", "epochs", "embedding", "amp", "channels_last")
 
 
 def accuracy_table(rows: list[dict]) -> list[str]:

@@ -275,11 +275,7 @@ class Bench:
                     },
                 )
                 method = METHODS.get("dd")(cfg)
-                g = torch.Generator().manual_seed(0)
-                start_set = method.initial_set(self.mnist, steps, g)
-                method.extra = method.learned_extras(self.mnist, steps, g)
-                method.extra = {k: v.requires_grad_() for k, v in method.extra.items()}
-                images = start_set.images.clone().requires_grad_()
+                images, labels = method.prepare(self.mnist, steps, torch.Generator().manual_seed(0))
                 x, y = self.mnist.train.images[:1024], self.mnist.train.labels[:1024]
                 saved = [0]
                 if self.device.type == "cuda":
@@ -288,7 +284,7 @@ class Bench:
                     base = torch.cuda.memory_allocated()
                 start = time.perf_counter()
                 with torch.autograd.graph.saved_tensors_hooks(_counter(saved), lambda t: t):
-                    loss = method.outer_loss(images, start_set.labels, method.theta0, x, y)
+                    loss = method.outer_loss(images, labels, method.theta0, x, y)
                 loss.backward()
                 seconds = time.perf_counter() - start
                 peak = None

@@ -91,6 +91,8 @@ def test_model(name: str, shape: str) -> None:
         ("lenet", "3x32x32", 16 * 5 * 5),
         ("alexnet", "1x28x28", 192 * 4 * 4),
         ("alexnet", "3x32x32", 192 * 4 * 4),
+        ("alexcifarnet", "3x32x32", 64 * 8 * 8),
+        ("alexcifarnet", "1x28x28", 64 * 7 * 7),
         ("vgg11", "1x28x28", 512),
         ("vgg11", "1x8x8", 512),
         ("resnet18", "1x28x28", 512),

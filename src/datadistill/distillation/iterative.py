@@ -133,16 +133,7 @@ class IterativeDistillation(DistillationMethod):
         cfg = self.config
         self.history: list[list[float]] = []
         self.best: tuple[float, dict[str, torch.Tensor]] | None = None
-        start = self.initial_set(data, ipc, generator)
-        images = start.images.detach().clone()
-        if cfg.channels_last and images.ndim == 4:
-            images = images.contiguous(memory_format=torch.channels_last)
-        images.requires_grad_(True)
-        labels = start.labels
-        self.extra = {
-            k: v.detach().clone().requires_grad_(True)
-            for k, v in self.learned_extras(data, ipc, generator).items()
-        }
+        images, labels = self.prepare(data, ipc, generator)
         opt = self.make_optimizer([images, *self.extra.values()], ipc)
         first = self._resume(images, opt, generator, ipc)
         if first > cfg.iterations:
@@ -179,6 +170,21 @@ class IterativeDistillation(DistillationMethod):
         if self.history:
             out.meta["val_history"] = self.history
         return out
+
+    def prepare(
+        self, data: DataSplits, ipc: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The state at iteration 0: the images (a leaf, in the configured layout) and their
+        labels; the learned extras go to ``self.extra``."""
+        start = self.initial_set(data, ipc, generator)
+        images = start.images.detach().clone()
+        if self.config.channels_last and images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
+        self.extra = {
+            k: v.detach().clone().requires_grad_(True)
+            for k, v in self.learned_extras(data, ipc, generator).items()
+        }
+        return images.requires_grad_(True), start.labels
 
     def _snapshot(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         tensors = {"images": images, **self.extra}

@@ -4,7 +4,15 @@ Every model is built for a ``DatasetInfo`` (channels, image size, classes) by na
 ``create_model("convnet-bn", info)``; ``list_models("resnet*")`` lists the names.
 """
 
-from datadistill.models import alexnet, convnet, lenet, mlp, resnet, vgg  # noqa: F401  (register)
+from datadistill.models import (  # noqa: F401  (register)
+    alexcifarnet,
+    alexnet,
+    convnet,
+    lenet,
+    mlp,
+    resnet,
+    vgg,
+)
 from datadistill.models.alexnet import AlexNet
 from datadistill.models.convnet import ConvNet, ConvNetConfig
 from datadistill.models.factory import (

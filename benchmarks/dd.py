@@ -52,6 +52,7 @@ PUBLISHED = {
     "adapt usps->mnist fixed": (93.2, None),
     "adapt usps->mnist random": (92.7, 1.4),
 }
+PUBLISHED_CIFAR10 = {"fixed-100": (54.0, None), "random-100": (36.8, 1.2)}  # AlexCifarNet
 BASELINE_LRS = (0.003, 0.01, 0.03, 0.1, 0.3)
 
 
@@ -63,6 +64,10 @@ class Bench:
         self.pictures = self.out.parent / "dd"
         self.pictures.mkdir(parents=True, exist_ok=True)
         self.mnist = dd.load_dataset("mnist", args.data_root, device=self.device)
+        self.data, self.model = self.mnist, "lenet"
+        if args.dataset == "cifar10":  # the paper's CIFAR-10 rows (parts main and speed)
+            self.data = dd.load_dataset("cifar10", args.data_root, device=self.device)
+            self.model = "alexcifarnet"
 
     def settings(self, **kw) -> dict:
         decay = self.args.decay_every or max(1, self.args.iterations // 10)
@@ -78,7 +83,8 @@ class Bench:
     def record(
         self, key: str, method: str, ipc: int, result: ModelResult, label: str = "", **extra
     ) -> None:
-        pub = PUBLISHED.get(key)
+        table = PUBLISHED_CIFAR10 if extra.get("dataset") == "cifar10" else PUBLISHED
+        pub = table.get(key)
         row = make_record(
             "dd",
             extra.pop("dataset", "mnist"),
@@ -131,13 +137,16 @@ class Bench:
         )
         name = f"{key}-{self.args.weight_init}-{self.args.iterations}"
         name += f"-seed{self.args.seed}" if self.args.seed else ""
-        s = self.distill(self.mnist, method, ipc, name, **kw)
-        result = dd.evaluate(s, self.mnist, EvalConfig(runs=runs), progress=False).results["lenet"]
-        extra = {}
+        data, model = self.data, self.model
+        if data is not self.mnist:
+            name = f"{data.info.name}-{name}"
+        s = self.distill(data, method, ipc, name, model=model, eval_model=model, **kw)
+        result = dd.evaluate(s, data, EvalConfig(runs=runs), progress=False).results[model]
+        extra = {"dataset": data.info.name, "model": model}
         if s.extras:  # fixed init: the accuracy of θ0 before any step, as the paper reports it
-            net = dd.create_model("lenet", self.mnist.info).to(self.device)
+            net = dd.create_model(model, data.info).to(self.device)
             net.load_state_dict({k[5:]: v for k, v in s.extras.items()}, strict=False)
-            extra["acc_before"] = round(accuracy(net, self.mnist.test), 3)
+            extra["acc_before"] = round(accuracy(net, data.test), 3)
         self.record(
             key,
             method,
@@ -233,12 +242,13 @@ class Bench:
                 config = {**self.settings(net_init=init), "iterations": n, "cuda_graph": graph}
                 _sync(self.device)
                 start = time.perf_counter()
-                s = dd.distill(self.mnist, "dd", ipc, config, seed=0, progress=False)
+                config.update(model=self.model, eval_model=self.model)
+                s = dd.distill(self.data, "dd", ipc, config, seed=0, progress=False)
                 _sync(self.device)
                 seconds = (time.perf_counter() - start) / n
                 row = make_record(
                     "dd-speed",
-                    "mnist",
+                    self.data.info.name,
                     "dd",
                     ipc,
                     None,
@@ -505,6 +515,11 @@ def main() -> None:
     p.add_argument("--data-root", default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--parts", default="main,baselines,sldd,memory,adapt,poison")
+    p.add_argument(
+        "--dataset",
+        default="mnist",
+        help="cifar10: parts main and speed with the paper's AlexCifarNet",
+    )
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--lr-img", type=float, default=0.01, help="Adam on the images (reference code)")
     p.add_argument(

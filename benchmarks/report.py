@@ -38,79 +38,102 @@ def _sources(rows: list[dict]) -> list[str]:
     return ["", *(f"Published: {s}." for s in sources)]
 
 
+def _table(header: str, cells: list[list]) -> list[str]:
+    """A markdown table: the header (column names separated by ``|``), its separator, one line
+    per row of cells."""
+    names = header.split("|")
+    return [
+        "| " + " | ".join(names) + " |",
+        "|" + "---|" * len(names),
+        *("| " + " | ".join(str(c) for c in row) + " |" for row in cells),
+    ]
+
+
 VARIANT_KEYS = ("init", "order", "epochs", "embedding", "amp", "channels_last")
 
 
 def accuracy_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| dataset | method | ipc | settings | ours (%) | runs | published (%) | ours − published | eval "
-        "| device | s/model |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    cells = []
     for r in rows:
         settings = r.get("settings") or {}
         variant = ", ".join(f"{k}={settings[k]}" for k in VARIANT_KEYS if k in settings)
         if r.get("iterations"):
             variant = ", ".join(filter(None, [variant, f"{r['iterations']} iterations"]))
         pub = r.get("published") or {}
-        ev = f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}"
-        out.append(
-            f"| {r['dataset']} | {r['method']} | {r['ipc']} | {variant} "
-            f"| {_fmt(r['acc_mean'], r['acc_std'])} "
-            f"| {r['n_runs']} "
-            f"| {_fmt(pub.get('acc_mean'), pub.get('acc_std'))} | {_verdict(r)} | {ev} | {r['device']} "
-            f"| {r['eval_seconds']:.1f} |"
+        cells.append(
+            [
+                r["dataset"],
+                r["method"],
+                r["ipc"],
+                variant,
+                _fmt(r["acc_mean"], r["acc_std"]),
+                r["n_runs"],
+                _fmt(pub.get("acc_mean"), pub.get("acc_std")),
+                _verdict(r),
+                f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}",
+                r["device"],
+                f"{r['eval_seconds']:.1f}",
+            ]
         )
-    return out + _sources(rows)
+    header = (
+        "dataset|method|ipc|settings|ours (%)|runs|published (%)|ours − published|eval|device"
+        "|s/model"
+    )
+    return _table(header, cells) + _sources(rows)
 
 
 def timing_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| images | augmentation | epochs | s per model (train + test) | target | device | torch | runs |",
-        "|---|---|---|---|---|---|---|---|",
+    header = "images|augmentation|epochs|s per model (train + test)|target|device|torch|runs"
+    cells = [
+        [
+            r["ipc"] * 10,
+            r["augment"],
+            r["eval_epochs"],
+            f"{r['eval_seconds']:.1f}",
+            r.get("target_seconds", "–"),
+            r["device"],
+            r["torch"],
+            r["n_runs"],
+        ]
+        for r in rows
     ]
-    for r in rows:
-        out.append(
-            f"| {r['ipc'] * 10} | {r['augment']} | {r['eval_epochs']} | {r['eval_seconds']:.1f} "
-            f"| {r.get('target_seconds', '–')} | {r['device']} | {r['torch']} | {r['n_runs']} |"
-        )
-    return out
+    return _table(header, cells)
 
 
 def floor_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| images | epochs | train TFLOP | test TFLOP | matmul GFLOP/s | floor s | device |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        out.append(
-            f"| {r['images']} | {r['eval_epochs']} | {r['train_tflop']} | {r['test_tflop']} "
-            f"| {r['matmul_gflops']} | {r['floor_seconds']} | {r['device']} |"
-        )
-    return out
+    keys = ("images", "eval_epochs", "train_tflop", "test_tflop", "matmul_gflops", "floor_seconds")
+    header = "images|epochs|train TFLOP|test TFLOP|matmul GFLOP/s|floor s|device"
+    return _table(header, [[*(r[k] for k in keys), r["device"]] for r in rows])
 
 
 def iteration_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| method | ipc | s/iteration | TFLOP/iteration | achieved GFLOP/s | matmul GFLOP/s | floor s "
-        "| target s | reference code s | device |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+    header = (
+        "method|ipc|s/iteration|TFLOP/iteration|achieved GFLOP/s|matmul GFLOP/s|floor s|target s"
+        "|reference code s|device"
+    )
+    keys = (
+        "method",
+        "ipc",
+        "seconds_per_iteration",
+        "tflop_per_iteration",
+        "achieved_gflops",
+        "matmul_gflops",
+        "floor_seconds",
+    )
+    cells = [
+        [
+            *(r[k] for k in keys),
+            r.get("target_seconds") or "–",
+            r.get("reference_seconds") or "–",
+            r["device"],
+        ]
+        for r in rows
     ]
-    for r in rows:
-        out.append(
-            f"| {r['method']} | {r['ipc']} | {r['seconds_per_iteration']} | {r['tflop_per_iteration']} "
-            f"| {r['achieved_gflops']} | {r['matmul_gflops']} | {r['floor_seconds']} "
-            f"| {r.get('target_seconds') or '–'} | {r.get('reference_seconds') or '–'} | {r['device']} |"
-        )
-    return out
+    return _table(header, cells)
 
 
 def dd_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| setting | dataset | init | steps × epochs | images | iterations | ours (%) | runs "
-        "| published (%) | ours − published | notes | device |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    cells = []
     for r in rows:
         pub = r.get("published") or {}
         notes = []
@@ -124,60 +147,86 @@ def dd_table(rows: list[dict]) -> list[str]:
             notes.append(f"seed {r['seed']}")
         if r.get("other_classes_acc"):
             notes.append("other classes: " + ", ".join(f"{a:.1f}" for a in r["other_classes_acc"]))
-        shape = f"{r['steps']} × {r['epochs']}" if r.get("steps") else "–"
-        out.append(
-            f"| {r['setting']} | {r['dataset']} | {r.get('init') or '–'} | {shape} "
-            f"| {r.get('n_images') or '–'} | {r.get('iterations') or '–'} "
-            f"| {_fmt(r['acc_mean'], r['acc_std'])} | {r['n_runs']} "
-            f"| {_fmt(pub.get('acc_mean'), pub.get('acc_std'))} | {_verdict(r)} "
-            f"| {'; '.join(notes)} | {r['device']} |"
+        cells.append(
+            [
+                r["setting"],
+                r["dataset"],
+                r.get("init") or "–",
+                f"{r['steps']} × {r['epochs']}" if r.get("steps") else "–",
+                r.get("n_images") or "–",
+                r.get("iterations") or "–",
+                _fmt(r["acc_mean"], r["acc_std"]),
+                r["n_runs"],
+                _fmt(pub.get("acc_mean"), pub.get("acc_std")),
+                _verdict(r),
+                "; ".join(notes),
+                r["device"],
+            ]
         )
-    return out + _sources(rows)
+    header = (
+        "setting|dataset|init|steps × epochs|images|iterations|ours (%)|runs|published (%)"
+        "|ours − published|notes|device"
+    )
+    return _table(header, cells) + _sources(rows)
 
 
 def memory_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| unrolled steps | gradient checkpointing | autograd saved MB | CUDA peak MB | s | device |",
-        "|---|---|---|---|---|---|",
+    header = "unrolled steps|gradient checkpointing|autograd saved MB|CUDA peak MB|s|device"
+    cells = [
+        [
+            r["steps"],
+            r["grad_checkpoint"],
+            r["autograd_saved_mb"],
+            r["peak_mem_mb"] if r["peak_mem_mb"] is not None else "–",
+            r["seconds"],
+            r["device"],
+        ]
+        for r in rows
     ]
-    for r in rows:
-        out.append(
-            f"| {r['steps']} | {r['grad_checkpoint']} | {r['autograd_saved_mb']} "
-            f"| {r['peak_mem_mb'] if r['peak_mem_mb'] is not None else '–'} | {r['seconds']} "
-            f"| {r['device']} |"
-        )
-    return out
+    return _table(header, cells)
 
 
 def dd_speed_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| setting | steps × epochs | CUDA graph | s/iteration | iterations timed | device |",
-        "|---|---|---|---|---|---|",
+    header = "setting|steps × epochs|CUDA graph|s/iteration|iterations timed|device"
+    cells = [
+        [
+            r["setting"],
+            f"{r['steps']} × {r['epochs']}",
+            r["cuda_graph"],
+            r["seconds_per_iteration"],
+            r["iterations"],
+            r["device"],
+        ]
+        for r in rows
     ]
-    for r in rows:
-        out.append(
-            f"| {r['setting']} | {r['steps']} × {r['epochs']} | {r['cuda_graph']} "
-            f"| {r['seconds_per_iteration']} | {r['iterations']} | {r['device']} |"
-        )
-    return out
+    return _table(header, cells)
 
 
 def time_to_accuracy_table(rows: list[dict]) -> list[str]:
-    out = [
-        "| dataset | method | ipc | settings | iterations | distill s | distilled on | ours (%) | runs "
-        "| ≥ threshold | evaluated on |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    cells = []
     for r in rows:
         settings = ", ".join(f"{k}={v}" for k, v in (r.get("settings") or {}).items()) or "defaults"
         reached = "yes" if r["acc_mean"] >= r["threshold"] else "no"
-        out.append(
-            f"| {r['dataset']} | {r['method']} | {r['ipc']} | {settings} | {r['iterations']} "
-            f"| {r['distill_seconds']:.0f} | {r['distill_device']} "
-            f"| {_fmt(r['acc_mean'], r['acc_std'])} | {r['n_runs']} | {reached} ({r['threshold']}) "
-            f"| {r['device']} |"
+        cells.append(
+            [
+                r["dataset"],
+                r["method"],
+                r["ipc"],
+                settings,
+                r["iterations"],
+                f"{r['distill_seconds']:.0f}",
+                r["distill_device"],
+                _fmt(r["acc_mean"], r["acc_std"]),
+                r["n_runs"],
+                f"{reached} ({r['threshold']})",
+                r["device"],
+            ]
         )
-    return out
+    header = (
+        "dataset|method|ipc|settings|iterations|distill s|distilled on|ours (%)|runs"
+        "|≥ threshold|evaluated on"
+    )
+    return _table(header, cells)
 
 
 RENDERERS = {

@@ -143,9 +143,9 @@ class Bench:
         s = self.distill(data, method, ipc, name, model=model, eval_model=model, **kw)
         result = dd.evaluate(s, data, EvalConfig(runs=runs), progress=False).results[model]
         extra = {"dataset": data.info.name, "model": model}
-        if s.extras:  # fixed init: the accuracy of θ0 before any step, as the paper reports it
+        if s.initialisation:  # fixed init: the accuracy of θ0 before any step, as the paper has it
             net = dd.create_model(model, data.info).to(self.device)
-            net.load_state_dict({k[5:]: v for k, v in s.extras.items()}, strict=False)
+            net.load_state_dict(s.initialisation, strict=False)
             extra["acc_before"] = round(accuracy(net, data.test), 3)
         self.record(
             key,
@@ -239,10 +239,15 @@ class Bench:
         )
         for key, ipc, init in settings:
             for graph in graphs:
-                config = {**self.settings(net_init=init), "iterations": n, "cuda_graph": graph}
+                config = self.settings(
+                    net_init=init,
+                    iterations=n,
+                    cuda_graph=graph,
+                    model=self.model,
+                    eval_model=self.model,
+                )
                 _sync(self.device)
                 start = time.perf_counter()
-                config.update(model=self.model, eval_model=self.model)
                 s = dd.distill(self.data, "dd", ipc, config, seed=0, progress=False)
                 _sync(self.device)
                 seconds = (time.perf_counter() - start) / n

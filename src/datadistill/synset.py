@@ -61,6 +61,13 @@ class SyntheticSet:
         return self.labels.ndim == 2
 
     @property
+    def initialisation(self) -> dict[str, torch.Tensor] | None:
+        """The parameters θ0 a fixed-initialisation set is tied to (its ``init.*`` extras)."""
+        prefix = "init."
+        tied = {k[len(prefix) :]: v for k, v in self.extras.items() if k.startswith(prefix)}
+        return tied or None
+
+    @property
     def hard_labels(self) -> torch.Tensor:
         return self.labels.argmax(1) if self.soft else self.labels
 

@@ -131,7 +131,7 @@ def evaluate(
     seeds = run_seeds(cfg.seed, cfg.runs)
     distilled = synset.lrs is not None
     names = cfg.resolved_models(synset)
-    tied = {k[5:]: v for k, v in synset.extras.items() if k.startswith("init.")} or None
+    tied = synset.initialisation
     owner = synset.config.get("model")
     if tied and owner and names != [owner]:
         raise DatasetMismatchError(

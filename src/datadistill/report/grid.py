@@ -1,5 +1,5 @@
 """Pictures of sets: a grid with one row per class, de-normalised to pixel values; soft labels
-are written under each image (its two most likely classes)."""
+are written on each image (its two most likely classes)."""
 
 from __future__ import annotations
 

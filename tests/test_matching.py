@@ -219,3 +219,13 @@ def test_channels_last_learns_the_same_and_bf16_stays_close(
     assert 0 < (bf16.images - plain.images).abs().max() < 0.5 * plain.images.abs().max()
     with pytest.raises(ValueError, match="amp"):
         dd.distill(digits, method, 1, {**settings, "amp": "fp8"}, progress=False)
+
+
+@pytest.mark.parametrize("method", ["dm", "dc"])
+def test_compiled_real_passes_learn_the_same(
+    digits: dd.DataSplits, fast_settings: dict, method: str
+) -> None:
+    settings = {**fast_settings[method], "iterations": 2}
+    plain = dd.distill(digits, method, 1, settings, seed=0, progress=False)
+    fast = dd.distill(digits, method, 1, {**settings, "compile": True}, seed=0, progress=False)
+    torch.testing.assert_close(fast.images, plain.images, rtol=1e-4, atol=1e-4)

@@ -10,6 +10,7 @@ classes); the synthetic gradients stay differentiable through ordinary autograd.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -83,6 +84,7 @@ def class_gradients(
     batched: bool,
     keep_graph: bool,
     chunk: int = 0,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Per-class parameter gradients ``{name: (K, *shape)}`` of the loss on ``x[c]``, ``y[c]``.
 
@@ -90,6 +92,7 @@ def class_gradients(
     a loop of ``autograd.grad`` (faster on a CPU, where small per-class batches stay in cache).
     ``keep_graph``: the result stays differentiable w.r.t. ``x`` (for the synthetic images).
     ``chunk``: in the loop, accumulate graph-free gradients over chunks of this many images.
+    ``forward``: the loop's forward pass (default ``net``; e.g. a compiled one).
     """
     names = [n for n, _ in net.named_parameters()]
     if batched:
@@ -102,14 +105,16 @@ def class_gradients(
         grads = vmap(grad(class_loss), in_dims=(None, 0, 0))(params, x, y)
         return grads if keep_graph else {n: g.detach() for n, g in grads.items()}
     params = list(net.parameters())
+    forward = forward or net
     per_class = [
-        _class_gradient(net, params, xc, yc, keep_graph, chunk) for xc, yc in zip(x, y, strict=True)
+        _class_gradient(forward, params, xc, yc, keep_graph, chunk)
+        for xc, yc in zip(x, y, strict=True)
     ]
     return {n: torch.stack([g[i] for g in per_class]) for i, n in enumerate(names)}
 
 
 def _class_gradient(
-    net: nn.Module,
+    forward: Callable[[torch.Tensor], torch.Tensor],
     params: list[torch.Tensor],
     x: torch.Tensor,
     y: torch.Tensor,
@@ -119,10 +124,11 @@ def _class_gradient(
     """Gradient of the mean loss on ``(x, y)``. Without a graph to keep, it is accumulated over
     chunks of ``chunk`` images (the same sum: the norms act per image, or on frozen statistics)."""
     if keep_graph or chunk <= 0 or chunk >= len(x):
-        return torch.autograd.grad(F.cross_entropy(net(x), y), params, create_graph=keep_graph)
+        return torch.autograd.grad(F.cross_entropy(forward(x), y), params, create_graph=keep_graph)
     total = None
     for i in range(0, len(x), chunk):
-        loss = F.cross_entropy(net(x[i : i + chunk]), y[i : i + chunk], reduction="sum") / len(x)
+        loss = F.cross_entropy(forward(x[i : i + chunk]), y[i : i + chunk], reduction="sum")
+        loss = loss / len(x)
         g = torch.autograd.grad(loss, params)
         total = g if total is None else tuple(a + b for a, b in zip(total, g, strict=True))
     return total
@@ -159,9 +165,11 @@ class DC(IterativeDistillation):
             chunk = (
                 cfg.real_chunk
                 if cfg.real_chunk >= 0
-                else (0 if batched else inference_batch(images.device))
+                else (0 if batched else inference_batch(images.device, cfg.compile))
             )
-            g_real = class_gradients(net, real_x, real_y, batched, keep_graph=False, chunk=chunk)
+            g_real = class_gradients(
+                net, real_x, real_y, batched, False, chunk, forward=self.forward_of(net)
+            )
             g_syn = class_gradients(
                 net, torch.stack(syn), labels.view(k, ipc), batched, keep_graph=True
             )

@@ -7,6 +7,7 @@ need no gradient. ``class_chunk`` bounds memory by processing that many classes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -16,7 +17,7 @@ from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.base import siamese_class_batches
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
-from datadistill.models import forward_in_chunks
+from datadistill.models import forward_in_chunks, inference_batch
 
 
 @dataclass
@@ -32,14 +33,14 @@ class DMConfig(IterativeConfig):
 
 
 def _mean_embeddings(
-    net: torch.nn.Module, batches: list[torch.Tensor], one_pass: bool
+    embed: Callable[[torch.Tensor], torch.Tensor], batches: list[torch.Tensor], chunk: int
 ) -> torch.Tensor:
-    """Mean embedding of each batch: one concatenated pass (a GPU wants big batches) or small
-    cache-friendly chunks (faster on a CPU)."""
-    if one_pass:
-        feats = net.embed(torch.cat(batches)).split([len(b) for b in batches])
+    """Mean embedding of each batch: one concatenated pass (``chunk`` 0; a GPU wants big
+    batches) or cache-friendly chunks of ``chunk`` images (faster on a CPU)."""
+    if chunk == 0:
+        feats = embed(torch.cat(batches)).split([len(b) for b in batches])
         return torch.stack([f.mean(0) for f in feats])
-    return torch.stack([forward_in_chunks(net.embed, b).mean(0) for b in batches])
+    return torch.stack([forward_in_chunks(embed, b, chunk).mean(0) for b in batches])
 
 
 @METHODS.register("dm")
@@ -63,18 +64,20 @@ class DM(IterativeDistillation):
         net = self.network(data, generator)
         net.requires_grad_(False)
         k = data.info.num_classes
-        chunk = cfg.class_chunk or k
+        embed = self.forward_of(net, "embed")
+        chunk = 0 if images.device.type == "cuda" else inference_batch(images.device, cfg.compile)
+        group = cfg.class_chunk or k
         total = images.new_zeros(())
-        for lo in range(0, k, chunk):
-            classes = range(lo, min(lo + chunk, k))
+        for lo in range(0, k, group):
+            classes = range(lo, min(lo + group, k))
             real, syn = siamese_class_batches(
                 data, images, ipc, classes, cfg.batch_real, aug, generator
             )
             with torch.no_grad():
-                mu_real = _mean_embeddings(net, real, one_pass=images.device.type == "cuda")
+                mu_real = _mean_embeddings(embed, real, chunk)
             mu_syn = net.embed(torch.cat(syn)).view(len(syn), ipc, -1).mean(1)
             loss = (mu_real - mu_syn).square().sum()
-            if lo + chunk < k:
+            if lo + group < k:
                 loss.backward()  # free this chunk's graph now; the caller's backward adds the rest
                 total = total + loss.detach()
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tqdm.auto import tqdm
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.base import DistillationMethod, InitConfig
 from datadistill.models import create_seeded_model, draw_seed
+from datadistill.models.compiled import compiled
 from datadistill.synset import SetFileError, SyntheticSet
 
 
@@ -35,6 +37,7 @@ class IterativeConfig(InitConfig):
     keep: str = "last"
     amp: str = "none"  # "bf16": forward passes under bfloat16 autocast (for tensor-core GPUs)
     channels_last: bool = False  # networks and images in NHWC layout (faster convs on GPUs)
+    compile: bool = False  # torch.compile the real-data passes (one graph per architecture)
 
     def __post_init__(self) -> None:
         if self.amp not in ("none", "bf16"):
@@ -64,6 +67,7 @@ class IterativeDistillation(DistillationMethod):
         "checkpoint_every",
         "amp",
         "channels_last",
+        "compile",
     )
 
     def loss(
@@ -110,6 +114,11 @@ class IterativeDistillation(DistillationMethod):
         device = data.train.images.device
         net = create_seeded_model(self.config.model, data.info, draw_seed(generator), device)
         return net.to(memory_format=torch.channels_last) if self.config.channels_last else net
+
+    def forward_of(self, net: torch.nn.Module, method: str = "forward") -> Callable:
+        """``getattr(net, method)``, compiled when ``compile`` is set (for the real-data passes,
+        where the work is; the synthetic passes keep eager autograd for double backward)."""
+        return compiled(net, method) if self.config.compile else getattr(net, method)
 
     def precision(self, device: torch.device) -> contextlib.AbstractContextManager:
         """The autocast context of one outer iteration (``amp``)."""

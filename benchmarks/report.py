@@ -49,7 +49,7 @@ def _table(header: str, cells: list[list]) -> list[str]:
     ]
 
 
-VARIANT_KEYS = ("init", "order", "epochs", "embedding", "amp", "channels_last")
+VARIANT_KEYS = ("init", "order", "epochs", "embedding", "amp", "channels_last", "compile")
 
 
 def accuracy_table(rows: list[dict]) -> list[str]:
@@ -109,7 +109,7 @@ def floor_table(rows: list[dict]) -> list[str]:
 def iteration_table(rows: list[dict]) -> list[str]:
     header = (
         "method|ipc|s/iteration|TFLOP/iteration|achieved GFLOP/s|matmul GFLOP/s|floor s|target s"
-        "|reference code s|device"
+        "|reference code s|settings|device"
     )
     keys = (
         "method",
@@ -125,11 +125,17 @@ def iteration_table(rows: list[dict]) -> list[str]:
             *(r[k] for k in keys),
             r.get("target_seconds") or "–",
             r.get("reference_seconds") or "–",
+            _settings(r.get("settings")),
             r["device"],
         ]
         for r in rows
     ]
     return _table(header, cells)
+
+
+def _settings(settings: dict | None) -> str:
+    """A record's non-default method settings, ``k=v`` joined, or "defaults"."""
+    return ", ".join(f"{k}={v}" for k, v in (settings or {}).items()) or "defaults"
 
 
 def dd_table(rows: list[dict]) -> list[str]:
@@ -205,7 +211,7 @@ def dd_speed_table(rows: list[dict]) -> list[str]:
 def time_to_accuracy_table(rows: list[dict]) -> list[str]:
     cells = []
     for r in rows:
-        settings = ", ".join(f"{k}={v}" for k, v in (r.get("settings") or {}).items()) or "defaults"
+        settings = _settings(r.get("settings"))
         reached = "yes" if r["acc_mean"] >= r["threshold"] else "no"
         cells.append(
             [

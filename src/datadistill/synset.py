@@ -203,19 +203,23 @@ class SyntheticSet:
 @functools.cache
 def git_commit() -> str | None:
     """The commit of the datadistill checkout in use (``$DATADISTILL_COMMIT`` where the code runs
-    from a copy without ``.git``, e.g. on a remote GPU machine); for provenance only. Read once per
-    process, so a long run is stamped with the code it started with even if HEAD moves."""
+    from a copy without ``.git``, e.g. on a remote GPU machine), with ``-dirty`` appended when the
+    tracked code (package and benchmark scripts) differs from it; for provenance only. Read once
+    per process, so a long run is stamped with the code it started with even if HEAD moves."""
     if os.environ.get("DATADISTILL_COMMIT"):
         return os.environ["DATADISTILL_COMMIT"]
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
+    here = Path(__file__).parent
+
+    def git(*args: str) -> str:
+        run = subprocess.run(
+            ["git", *args], cwd=here, capture_output=True, text=True, timeout=5, check=True
         )
-        return out.stdout.strip() or None
+        return run.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        code = (":(top)src", ":(top)benchmarks/*.py")  # not results, which benchmarks append to
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", *code)
     except (OSError, subprocess.SubprocessError):
         return None
+    return f"{commit}-dirty" if commit and changed else commit or None

@@ -272,3 +272,11 @@ def test_dd_set_evaluates_on_its_own_model_and_refuses_another(
         capsys, "evaluate", str(out / "set.safetensors"), "--models", "convnet", "--runs", "1"
     )
     assert code == 2 and "tied to one initialisation" in stderr and len(stderr.splitlines()) == 1
+
+
+def test_list_a_method_shows_its_settings(capsys: pytest.CaptureFixture) -> None:
+    code, out, _ = run(capsys, "list", "dm")
+    assert code == 0
+    assert "iterations = 20000" in out and "compile = false" in out and "init = random" in out
+    code, _, err = run(capsys, "list", "nosuch")
+    assert code == 2 and "unknown method 'nosuch'" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -75,12 +76,29 @@ def _load_yaml(path: str) -> dict[str, Any]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     kinds = {"datasets": DATASETS, "models": MODELS, "methods": METHODS}
+    if args.kind and args.kind not in kinds:
+        return _list_settings(args.kind)
     for kind in [args.kind] if args.kind else list(kinds):
         print(f"{kind}:")
         for name in kinds[kind].names():
             summary = getattr(METHODS.get(name), "summary", "") if kind == "methods" else ""
             kind_of = f" [{METHODS.get(name).kind}]" if kind == "methods" else ""
             print(f"  {name}{kind_of}{'  ' + summary if summary else ''}")
+    return 0
+
+
+def _list_settings(method: str) -> int:
+    """A method's settings and their defaults (the paper's), the names ``--set`` and YAML take."""
+    config = METHODS.get(method).Config
+    print(f"{method} settings (--set KEY=VALUE):")
+    if not dataclasses.fields(config):
+        print("  (none)")
+    for field in dataclasses.fields(config):
+        default = (
+            field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        )
+        shown = default if isinstance(default, str) else json.dumps(default)
+        print(f"  {field.name} = {shown}")
     return 0
 
 
@@ -211,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"datadistill {dd.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="list datasets, models and methods")
-    p.add_argument("kind", nargs="?", choices=["datasets", "models", "methods"])
+    p = sub.add_parser("list", help="list datasets, models and methods, or a method's settings")
+    p.add_argument("kind", nargs="?", help="datasets, models, methods, or a method's name")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("distill", help="make a small set with a method and save it")

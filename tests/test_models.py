@@ -226,3 +226,11 @@ def test_compiled_matches_eager_and_is_shared_by_fresh_networks() -> None:
         if seed == 0:
             compiles = counters["frames"]["ok"]
     assert counters["frames"]["ok"] == compiles  # later networks reused the graphs
+
+
+def test_compiled_without_a_cpp_compiler_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datadistill.models import compiled as module
+
+    monkeypatch.setattr(module.shutil, "which", lambda name: None)
+    with pytest.raises(ValueError, match="compiler"):
+        module.compiled(create_model("convnet-w32", make_info(1, 8)))

@@ -10,6 +10,7 @@ pooling and their backward) that dominate once the convolutions are fast.
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Callable
 from functools import partial
 from itertools import chain
@@ -37,6 +38,11 @@ def compiled(net: nn.Module, method: str = "forward") -> Callable[[Tensor], Tens
     """``getattr(net, method)`` as a compiled function; gradients reach ``net``'s parameters."""
     device = next(net.parameters()).device.type
     key = (repr(net), method, device)
+    if not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        raise ValueError(
+            "compile=true needs a C/C++ compiler (g++ or clang++ on PATH) for torch.compile; "
+            "install one or run without compile"
+        )
     if key not in _GRAPHS:
         template = _Method(copy.deepcopy(net), method)
         _GRAPHS[key] = torch.compile(partial(functional_call, template), dynamic=False)

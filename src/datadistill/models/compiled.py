@@ -38,12 +38,12 @@ def compiled(net: nn.Module, method: str = "forward") -> Callable[[Tensor], Tens
     """``getattr(net, method)`` as a compiled function; gradients reach ``net``'s parameters."""
     device = next(net.parameters()).device.type
     key = (repr(net), method, device)
-    if not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
-        raise ValueError(
-            "compile=true needs a C/C++ compiler (g++ or clang++ on PATH) for torch.compile; "
-            "install one or run without compile"
-        )
     if key not in _GRAPHS:
+        if not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+            raise ValueError(
+                "compile=true needs a C/C++ compiler (g++ or clang++ on PATH) for torch.compile; "
+                "install one or run without compile"
+            )
         template = _Method(copy.deepcopy(net), method)
         _GRAPHS[key] = torch.compile(partial(functional_call, template), dynamic=False)
     fn = _GRAPHS[key]

@@ -232,5 +232,6 @@ def test_compiled_without_a_cpp_compiler_is_a_clear_error(monkeypatch: pytest.Mo
     from datadistill.models import compiled as module
 
     monkeypatch.setattr(module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(module, "_GRAPHS", {})  # as in a process that has compiled nothing yet
     with pytest.raises(ValueError, match="compiler"):
         module.compiled(create_model("convnet-w32", make_info(1, 8)))

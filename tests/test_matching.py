@@ -205,27 +205,24 @@ def test_chunked_real_gradients_equal_one_pass() -> None:
         assert torch.allclose(g, chunked[name], atol=1e-6), name
 
 
+@pytest.mark.parametrize("speedup", [{"channels_last": True}, {"compile": True}])
 @pytest.mark.parametrize("method", ["dm", "dc"])
-def test_channels_last_learns_the_same_and_bf16_stays_close(
-    digits: dd.DataSplits, fast_settings: dict, method: str
+def test_speedups_learn_the_same(
+    digits: dd.DataSplits, fast_settings: dict, method: str, speedup: dict
 ) -> None:
+    settings = {**fast_settings[method], "iterations": 2}
+    plain = dd.distill(digits, method, 1, settings, seed=0, progress=False)
+    fast = dd.distill(digits, method, 1, {**settings, **speedup}, seed=0, progress=False)
+    torch.testing.assert_close(fast.images, plain.images, rtol=1e-4, atol=1e-4)
+    assert fast.images.is_contiguous()  # saved sets are plain NCHW whatever the run's layout
+
+
+@pytest.mark.parametrize("method", ["dm", "dc"])
+def test_bf16_stays_close(digits: dd.DataSplits, fast_settings: dict, method: str) -> None:
     settings = {**fast_settings[method], "iterations": 1}
     plain = dd.distill(digits, method, 1, settings, seed=0, progress=False)
-    nhwc = dd.distill(digits, method, 1, {**settings, "channels_last": True}, progress=False)
-    torch.testing.assert_close(nhwc.images, plain.images, rtol=1e-4, atol=1e-4)
-    assert nhwc.images.is_contiguous()  # saved sets are plain NCHW whatever the run's layout
     bf16 = dd.distill(digits, method, 1, {**settings, "amp": "bf16"}, progress=False)
     assert bf16.images.dtype == torch.float32 and torch.isfinite(bf16.images).all()
     assert 0 < (bf16.images - plain.images).abs().max() < 0.5 * plain.images.abs().max()
     with pytest.raises(ValueError, match="amp"):
         dd.distill(digits, method, 1, {**settings, "amp": "fp8"}, progress=False)
-
-
-@pytest.mark.parametrize("method", ["dm", "dc"])
-def test_compiled_real_passes_learn_the_same(
-    digits: dd.DataSplits, fast_settings: dict, method: str
-) -> None:
-    settings = {**fast_settings[method], "iterations": 2}
-    plain = dd.distill(digits, method, 1, settings, seed=0, progress=False)
-    fast = dd.distill(digits, method, 1, {**settings, "compile": True}, seed=0, progress=False)
-    torch.testing.assert_close(fast.images, plain.images, rtol=1e-4, atol=1e-4)

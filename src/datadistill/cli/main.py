@@ -89,11 +89,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _list_settings(method: str) -> int:
     """A method's settings and their defaults (the paper's), the names ``--set`` and YAML take."""
-    config = METHODS.get(method).Config
+    fields = dataclasses.fields(METHODS.get(method).Config)
     print(f"{method} settings (--set KEY=VALUE):")
-    if not dataclasses.fields(config):
+    if not fields:
         print("  (none)")
-    for field in dataclasses.fields(config):
+    for field in fields:
         default = (
             field.default if field.default is not dataclasses.MISSING else field.default_factory()
         )

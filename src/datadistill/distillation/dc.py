@@ -168,7 +168,13 @@ class DC(IterativeDistillation):
                 else (0 if batched else inference_batch(images.device, cfg.compile))
             )
             g_real = class_gradients(
-                net, real_x, real_y, batched, False, chunk, forward=self.forward_of(net)
+                net,
+                real_x,
+                real_y,
+                batched,
+                keep_graph=False,
+                chunk=chunk,
+                forward=self.forward_of(net),
             )
             g_syn = class_gradients(
                 net, torch.stack(syn), labels.view(k, ipc), batched, keep_graph=True

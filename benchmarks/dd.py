@@ -132,11 +132,13 @@ class Bench:
     def run_and_record(self, key: str, method: str, ipc: int, runs: int, **kw) -> None:
         if self.args.only and key not in self.args.only.split(","):
             return
-        label = (
-            key if self.args.weight_init == "default" else f"{key} ({self.args.weight_init} init)"
-        )
+        notes = [] if self.args.weight_init == "default" else [f"{self.args.weight_init} init"]
         name = f"{key}-{self.args.weight_init}-{self.args.iterations}"
         name += f"-seed{self.args.seed}" if self.args.seed else ""
+        if "label_space" in kw:  # SLDD's labels: learned as they are, or kept distributions
+            notes.append(f"{kw['label_space']} labels")
+            name += f"-{kw['label_space']}"
+        label = f"{key} ({', '.join(notes)})" if notes else key
         data, model = self.data, self.model
         if data is not self.mnist:
             name = f"{data.info.name}-{name}"
@@ -162,6 +164,7 @@ class Bench:
             lrs=[round(x, 4) for x in s.lrs.tolist()],
             decay_every=s.config["decay_every"],
             weight_init=s.config["weight_init"],
+            label_space=kw.get("label_space"),
             seed=self.args.seed,
             tf32=self.device.type == "cuda" and torch.backends.cudnn.allow_tf32,
             **extra,
@@ -224,8 +227,9 @@ class Bench:
                 )
 
     def sldd(self) -> None:
-        self.run_and_record("sldd-10", "sldd", 1, 1, net_init="fixed")
-        self.run_and_record("sldd-5", "sldd", 1, 1, net_init="fixed", n_images=5)
+        space = self.args.label_space
+        self.run_and_record("sldd-10", "sldd", 1, 1, net_init="fixed", label_space=space)
+        self.run_and_record("sldd-5", "sldd", 1, 1, net_init="fixed", n_images=5, label_space=space)
 
     def speed(self) -> None:
         """Seconds per outer iteration of the main settings, eagerly and (on a GPU) replayed as a
@@ -541,6 +545,12 @@ def main() -> None:
     p.add_argument("--pretrain-epochs", type=int, default=2)
     p.add_argument("--out", default=None)
     p.add_argument("--cuda-graph", action="store_true", help="replay iterations as CUDA graphs")
+    p.add_argument(
+        "--label-space",
+        default="raw",
+        choices=("raw", "simplex"),
+        help="SLDD labels: learned as they are (the SLDD code) or a softmax of learned logits",
+    )
     p.add_argument("--seed", type=int, default=0, help="of main/sldd sets (fixed init: θ0)")
     p.add_argument(
         "--no-tf32", action="store_true", help="full fp32 convolutions on GPUs (cuDNN uses TF32)"

@@ -122,20 +122,31 @@ def test_random_init_trains_unseen_initialisations(digits: dd.DataSplits) -> Non
     assert len(set(accs)) > 1 and min(accs) > 30  # different fresh networks, all well above 10%
 
 
+@pytest.mark.parametrize("space", ["raw", "simplex"])
 def test_sldd_learns_soft_labels_with_fewer_images_than_classes(
-    digits: dd.DataSplits, tmp_path: Path
+    digits: dd.DataSplits, tmp_path: Path, space: str
 ) -> None:
     s = dd.distill(
         digits,
         "sldd",
         1,
-        {**SMALL, "n_images": 5, "net_init": "fixed", "iterations": 200, "lr_img": 0.01},
+        {
+            **SMALL,
+            "n_images": 5,
+            "net_init": "fixed",
+            "iterations": 200,
+            "lr_img": 0.01,
+            "label_space": space,
+        },
         seed=0,
         progress=False,
     )
     assert s.images.shape == (5, *digits.info.shape) and s.labels.shape == (5, 10)
-    torch.testing.assert_close(s.labels.sum(1), torch.ones(5))
-    start = torch.full((10,), 0.01).index_fill(0, torch.tensor([0, 5]), 0.46)
+    if space == "simplex":  # distributions, from 0.9 · (half class 0, half class 5) + 0.01
+        torch.testing.assert_close(s.labels.sum(1), torch.ones(5))
+        start = torch.full((10,), 0.01).index_fill(0, torch.tensor([0, 5]), 0.46)
+    else:  # learned as they are, from half class 0 and half class 5
+        start = torch.zeros(10).index_fill(0, torch.tensor([0, 5]), 0.5)
     assert not torch.allclose(s.labels[0], start, atol=1e-4)  # the labels moved
     back = SyntheticSet.load(s.save(tmp_path / "sldd.safetensors"))
     assert torch.equal(back.labels, s.labels) and torch.equal(back.lrs, s.lrs)
@@ -144,6 +155,11 @@ def test_sldd_learns_soft_labels_with_fewer_images_than_classes(
         for x in (s, back)
     ]
     assert accs[0] == accs[1] > 25  # five images teach more than two-and-a-half classes
+
+
+def test_sldd_rejects_an_unknown_label_space(digits: dd.DataSplits) -> None:
+    with pytest.raises(ValueError, match="label_space"):
+        dd.distill(digits, "sldd", 1, {**SMALL, "label_space": "logits"}, progress=False)
 
 
 def test_resume_is_bit_for_bit(digits: dd.DataSplits, tmp_path: Path) -> None:

@@ -35,9 +35,10 @@ class SetFileError(ValueError):
 class SyntheticSet:
     """A distilled or selected set in the normalised (and, if ``zca``, whitened) image space.
 
-    ``labels`` are class indices ``(M,)`` or soft label distributions ``(M, K)``. ``lrs`` are
-    learned per-step learning rates; when present the set is evaluated the way it was distilled
-    (see ``datadistill.evaluation``). ``extras`` holds method-specific tensors (the source indices of
+    ``labels`` are class indices ``(M,)`` or soft targets ``(M, K)`` (distributions, or SLDD's
+    learned label vectors, which may leave the simplex). ``lrs`` are learned per-step learning
+    rates; when present the set is evaluated the way it was distilled (see
+    ``datadistill.evaluation``). ``extras`` holds method-specific tensors (the source indices of
     a selection, scores, a fixed initialisation).
     """
 

@@ -56,6 +56,9 @@ class DDConfig(IterativeConfig):
     learn_lr: bool = True
     batch_real: int = 1024
     soft_labels: bool = False
+    # "raw": label vectors learned as they are (one-hot start, any real values: the SLDD code);
+    # "simplex": a softmax of learned logits, so each label stays a distribution
+    label_space: str = "raw"
     n_images: int = 0  # total images (0: ipc × classes); SLDD may use fewer than the classes
     grad_checkpoint: bool = False  # recompute inner steps in backward: memory O(1) in steps
     pretrained: str = ""  # safetensors file of stacked trained weights to start from
@@ -71,6 +74,8 @@ class DDConfig(IterativeConfig):
             raise ValueError(
                 f"weight_init must be one of {list(WEIGHT_INITS)}, got {self.weight_init!r}"
             )
+        if self.label_space not in ("raw", "simplex"):
+            raise ValueError(f"label_space must be 'raw' or 'simplex', got {self.label_space!r}")
         if self.epochs < 1 or self.n_nets < 1 or self.steps < 0:
             raise ValueError("epochs and n_nets must be >= 1 and steps >= 0")
 
@@ -194,8 +199,11 @@ class DD(IterativeDistillation):
             probs = torch.zeros(per_step, k)
             for i, classes in enumerate(self.slot_classes(data, ipc)):
                 probs[i, classes] = 1.0 / len(classes)
-            logits = (0.9 * probs + 0.1 / k).log().repeat(steps, 1)
-            extra["label_logits"] = logits.to(device)
+            if cfg.label_space == "raw":
+                extra["label_values"] = probs.repeat(steps, 1).to(device)
+            else:
+                logits = (0.9 * probs + 0.1 / k).log().repeat(steps, 1)
+                extra["label_logits"] = logits.to(device)
         return extra
 
     def make_optimizer(self, params: list[torch.Tensor], ipc: int) -> torch.optim.Optimizer:
@@ -317,7 +325,9 @@ class DD(IterativeDistillation):
 
 def _targets(extra: dict[str, torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
     """The training targets: the learned soft labels where there are any, else ``labels``."""
-    return extra["label_logits"].softmax(1) if "label_logits" in extra else labels
+    if "label_logits" in extra:
+        return extra["label_logits"].softmax(1)
+    return extra.get("label_values", labels)
 
 
 @dataclass

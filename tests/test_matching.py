@@ -149,7 +149,8 @@ def test_checkpoint_of_another_run_or_damaged_is_refused(
 ) -> None:
     ckpt = tmp_path / "dm.ckpt"
     dd.distill(digits, "dm", 1, {**FAST, "iterations": 2}, progress=False, checkpoint=ckpt)
-    with pytest.raises(SetFileError, match="different run"):
+    lr = METHODS.get("dm").Config().lr_img
+    with pytest.raises(SetFileError, match=f"different run \\(lr_img: {lr} there, 0.5 here\\)"):
         dd.distill(
             digits,
             "dm",
@@ -158,6 +159,8 @@ def test_checkpoint_of_another_run_or_damaged_is_refused(
             progress=False,
             checkpoint=ckpt,
         )
+    with pytest.raises(SetFileError, match="ipc: 1 there, 2 here"):
+        dd.distill(digits, "dm", 2, {**FAST, "iterations": 2}, progress=False, checkpoint=ckpt)
     ckpt.write_bytes(b"garbage")
     with pytest.raises(SetFileError, match="not a readable checkpoint"):
         dd.distill(digits, "dm", 1, {**FAST, "iterations": 2}, progress=False, checkpoint=ckpt)

@@ -8,6 +8,7 @@ resumed run ends identical to an uninterrupted one on the CPU.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 from collections.abc import Callable
@@ -269,7 +270,7 @@ class IterativeDistillation(DistillationMethod):
             ) from None
         if key != repr(self._state_key(ipc)):
             raise SetFileError(
-                f"{path}: checkpoint of a different run (method, ipc or settings differ)"
+                f"{path}: checkpoint of a different run ({_key_difference(key, self._state_key(ipc))})"
             )
         with torch.no_grad():
             images.copy_(state["images"])
@@ -282,3 +283,25 @@ class IterativeDistillation(DistillationMethod):
             best = {k: v.to(images.device) for k, v in state["best"].items()}
             self.best = (float(state["best_acc"]), best)
         return it
+
+
+def _key_difference(stored: str, current: dict[str, Any]) -> str:
+    """What differs between a checkpoint's key and this run's, for the error message."""
+    try:
+        old = ast.literal_eval(stored)
+    except (ValueError, SyntaxError):
+        return "method, ipc or settings differ"
+    diffs = [
+        f"{k}: {old.get(k)!r} there, {current[k]!r} here"
+        for k in ("method", "ipc")
+        if old.get(k) != current[k]
+    ]
+    before, now = old.get("config", {}), current["config"]
+    for name in sorted(set(before) | set(now)):
+        if name not in before:
+            diffs.append(f"{name}: not a setting when it was written")
+        elif name not in now:
+            diffs.append(f"{name}: no longer a setting")
+        elif before[name] != now[name]:
+            diffs.append(f"{name}: {before[name]!r} there, {now[name]!r} here")
+    return "; ".join(diffs) or "method, ipc or settings differ"

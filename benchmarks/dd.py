@@ -77,6 +77,7 @@ class Bench:
             "decay_every": decay,
             "weight_init": self.args.weight_init,
             "cuda_graph": self.args.cuda_graph,
+            "tf32": self.args.tf32,
             **kw,
         }
 
@@ -166,7 +167,7 @@ class Bench:
             weight_init=s.config["weight_init"],
             label_space=kw.get("label_space"),
             seed=self.args.seed,
-            tf32=self.device.type == "cuda" and torch.backends.cudnn.allow_tf32,
+            tf32=self.device.type == "cuda" and self.args.tf32,
             **extra,
         )
 
@@ -553,7 +554,9 @@ def main() -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="of main/sldd sets (fixed init: θ0)")
     p.add_argument(
-        "--no-tf32", action="store_true", help="full fp32 convolutions on GPUs (cuDNN uses TF32)"
+        "--tf32",
+        action="store_true",
+        help="let cuDNN use TF32 on GPUs (default: full fp32, DD's own default)",
     )
     p.add_argument("--speed-iterations", type=int, default=200, help="iterations timed by speed")
     p.add_argument(
@@ -562,8 +565,7 @@ def main() -> None:
         help="checkpoint each distillation here (every 100 iterations) and resume from it",
     )
     args = p.parse_args()
-    if args.no_tf32:
-        torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = args.tf32  # evaluation too, as distillation
     bench = Bench(args)
     for part in args.parts.split(","):
         getattr(bench, part)()

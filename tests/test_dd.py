@@ -239,3 +239,16 @@ def test_cuda_graph_replay_learns_what_eager_learns(digits: dd.DataSplits, setti
     graphed = dd.distill(data, "dd", 1, {**base, "cuda_graph": True}, seed=1, progress=False)
     torch.testing.assert_close(graphed.images, eager.images, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(graphed.lrs, eager.lrs, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("tf32", [False, True])
+def test_dd_runs_cudnn_in_full_fp32_on_gpus_unless_asked(tf32: bool) -> None:
+    from datadistill.distillation.dd import DD, DDConfig
+
+    method = DD(DDConfig(tf32=tf32))
+    before = torch.backends.cudnn.allow_tf32
+    with method.precision(torch.device("cuda")):
+        assert torch.backends.cudnn.allow_tf32 is (before and tf32)
+    with method.precision(torch.device("cpu")):  # nothing to change off the GPU
+        assert torch.backends.cudnn.allow_tf32 is before
+    assert torch.backends.cudnn.allow_tf32 is before

@@ -12,7 +12,9 @@ with it; ``"random"`` draws fresh initialisations every iteration, so the set wo
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +67,9 @@ class DDConfig(IterativeConfig):
     attack: str = ""  # "A:B": make networks take class A for class B (poisoning)
     eval_model: str = "lenet"
     cuda_graph: bool = False  # replay each outer iteration as a CUDA graph (GPU only; see graphed)
+    # cuDNN's TF32 convolutions (PyTorch's default) in the unrolled steps: faster on GPUs, but
+    # fixed-init sets lose accuracy (benchmarks/README); off: full fp32, as the reference's GPUs
+    tf32: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -140,7 +145,17 @@ def save_pretrained(models: list[torch.nn.Module], path: str | Path) -> Path:
 class DD(IterativeDistillation):
     Config = DDConfig
     summary = "dataset distillation by unrolled training with learned step sizes (Wang et al. 2018)"
-    execution_settings = (*IterativeDistillation.execution_settings, "cuda_graph")
+    execution_settings = (*IterativeDistillation.execution_settings, "cuda_graph", "tf32")
+
+    def precision(self, device: torch.device) -> contextlib.AbstractContextManager:
+        """``amp``'s context, and on a GPU cuDNN in full fp32 unless ``tf32``."""
+        outer = super().precision(device)
+        if device.type != "cuda" or self.config.tf32:
+            return outer
+        stack = contextlib.ExitStack()
+        stack.enter_context(outer)
+        stack.enter_context(_cudnn_without_tf32())
+        return stack
 
     def layout(self, data: DataSplits, ipc: int) -> tuple[int, int]:
         """(steps, images per step)."""
@@ -321,6 +336,17 @@ class DD(IterativeDistillation):
         if not (0 <= a < k and 0 <= b < k) or a == b:
             raise ValueError(f"attack classes must be two different classes in 0..{k - 1}")
         return a, b
+
+
+@contextlib.contextmanager
+def _cudnn_without_tf32() -> Iterator[None]:
+    """cuDNN convolutions in full fp32 for the duration (the flag is restored after)."""
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
 
 
 def _targets(extra: dict[str, torch.Tensor], labels: torch.Tensor) -> torch.Tensor:

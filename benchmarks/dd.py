@@ -126,8 +126,10 @@ class Bench:
         )
         ran = max(1, self.args.iterations - done)
         s.meta["per_iteration"] = (time.perf_counter() - start) / ran
-        s.save(self.pictures / f"{name}.safetensors")
-        save_grid(s, self.pictures / f"{name}.png")
+        # The device (and TF32) in the file name: runs of one setting on two machines both stay.
+        tag = self.device.type + ("-tf32" if self.device.type == "cuda" and self.args.tf32 else "")
+        s.save(self.pictures / f"{name}-{tag}.safetensors")
+        save_grid(s, self.pictures / f"{name}-{tag}.png")
         return s
 
     def run_and_record(self, key: str, method: str, ipc: int, runs: int, **kw) -> None:

@@ -268,9 +268,10 @@ class IterativeDistillation(DistillationMethod):
             raise SetFileError(
                 f"{path}: not a readable checkpoint ({type(e).__name__}: {e})"
             ) from None
-        if key != repr(self._state_key(ipc)):
+        current = self._state_key(ipc)
+        if key != repr(current):
             raise SetFileError(
-                f"{path}: checkpoint of a different run ({_key_difference(key, self._state_key(ipc))})"
+                f"{path}: checkpoint of a different run ({_key_difference(key, current)})"
             )
         with torch.no_grad():
             images.copy_(state["images"])

@@ -8,8 +8,8 @@
 Accuracy mode: one distillation (seed 0), then the evaluation protocol's runs on the set; the
 record carries the iterations used and the time per iteration. Timing mode (``--timing-configs``,
 default DC at IPC 1 and DM at IPC 10) on MNIST (256 real images per class): seconds per outer
-iteration, the FLOPs of one iteration (torch's FlopCounterMode), the achieved FLOP/s and the
-floor (FLOPs ÷ the measured matmul rate of the machine).
+iteration, peak memory (``peak_memory.py``), the FLOPs of one iteration (torch's
+FlopCounterMode), the achieved FLOP/s and the floor (FLOPs ÷ the measured matmul rate).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import torch
+from peak_memory import PeakMemory
 
 import datadistill as dd
 from datadistill.evaluation import EvalConfig
@@ -58,11 +59,12 @@ def timing(
         flops = counter.get_total_flops()
         # One untimed iteration first: it compiles (compile=true) and warms the caches.
         dd.distill(data, method, ipc, {**settings, "iterations": 1}, seed=0, progress=False)
-        start = time.perf_counter()
-        dd.distill(
-            data, method, ipc, {**settings, "iterations": iterations}, seed=0, progress=False
-        )
-        per_it = (time.perf_counter() - start) / iterations
+        with PeakMemory(device) as peak:
+            start = time.perf_counter()
+            dd.distill(
+                data, method, ipc, {**settings, "iterations": iterations}, seed=0, progress=False
+            )
+            per_it = (time.perf_counter() - start) / iterations
         row = make_record(
             "dc_dsa_dm-timing",
             data.info.name,
@@ -72,6 +74,7 @@ def timing(
             device,
             iterations=iterations,
             seconds_per_iteration=round(per_it, 3),
+            peak_mem_mb=peak.mb,
             tflop_per_iteration=round(flops / 1e12, 4),
             achieved_gflops=round(flops / per_it / 1e9, 1),
             matmul_gflops=round(rate, 1),
@@ -120,14 +123,12 @@ def main() -> None:
         timing(data, device, out, args.timing_iterations, args.timing_configs, settings)
         return
     out = Path(args.out or f"benchmarks/results/dc_dsa_dm-{device.type}.json")
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    synset = dd.distill(
-        data, args.method, args.ipc, {**settings, "iterations": args.iterations}, seed=0
-    )
-    seconds = time.perf_counter() - start
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
+    with PeakMemory(device) as peak:
+        start = time.perf_counter()
+        synset = dd.distill(
+            data, args.method, args.ipc, {**settings, "iterations": args.iterations}, seed=0
+        )
+        seconds = time.perf_counter() - start
     augment = args.augment or ("dsa" if args.method in ("dm", "dsa") else "auto")
     config = EvalConfig(runs=args.runs, augment=augment)
     result = dd.evaluate(synset, data, config).results["convnet"]
@@ -141,7 +142,7 @@ def main() -> None:
         device,
         iterations=args.iterations,
         seconds_per_iteration=round(seconds / args.iterations, 4),
-        peak_mem_mb=None if peak is None else round(peak, 1),
+        peak_mem_mb=peak.mb,
         published={"acc_mean": pub, "acc_std": None, "source": SOURCE} if pub else None,
         settings=settings,
     )

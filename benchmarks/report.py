@@ -109,7 +109,7 @@ def floor_table(rows: list[dict]) -> list[str]:
 def iteration_table(rows: list[dict]) -> list[str]:
     header = (
         "method|ipc|s/iteration|TFLOP/iteration|achieved GFLOP/s|matmul GFLOP/s|floor s|target s"
-        "|reference code s|settings|device"
+        "|reference code s|peak MB|settings|device"
     )
     keys = (
         "method",
@@ -125,6 +125,7 @@ def iteration_table(rows: list[dict]) -> list[str]:
             *(r[k] for k in keys),
             r.get("target_seconds") or "–",
             r.get("reference_seconds") or "–",
+            r.get("peak_mem_mb") or "–",
             _settings(r.get("settings")),
             r["device"],
         ]
@@ -235,7 +236,31 @@ def time_to_accuracy_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def scoring_table(rows: list[dict]) -> list[str]:
+    header = (
+        "set|iterations|all 10,000 (%)|one batch of 1,024: mean ± std|97.5th pct|max"
+        "|share ≥ published|published|draws|device"
+    )
+    cells = [
+        [
+            r["set"],
+            r["iterations"],
+            r["acc_all"],
+            _fmt(r["acc_1024_mean"], r["acc_1024_std"]),
+            r["acc_1024_q975"],
+            r["acc_1024_max"],
+            r["share_at_least_published"],
+            r["published"]["acc_mean"],
+            r["draws"],
+            r["device"],
+        ]
+        for r in rows
+    ]
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "dd-scoring": scoring_table,
     "dd-speed": dd_speed_table,
     "time_to_accuracy": time_to_accuracy_table,
     "dd-memory": memory_table,

@@ -225,6 +225,20 @@ def test_compiled_matches_eager_and_is_shared_by_fresh_networks() -> None:
             torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
 
 
+def test_compiled_follows_train_and_eval_modes() -> None:
+    from datadistill.models.compiled import compiled
+
+    torch.manual_seed(0)
+    net = create_model("convnet-w32", make_info(1, 8), norm="batch")
+    x = torch.randn(6, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    fn = compiled(net)
+    with torch.no_grad():
+        net.train()  # batch statistics
+        torch.testing.assert_close(fn(x), net(x), rtol=1e-4, atol=1e-5)
+        net.eval()  # running statistics: a different function of x
+        torch.testing.assert_close(fn(x), net(x), rtol=1e-4, atol=1e-5)
+
+
 def test_compiled_without_a_cpp_compiler_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from datadistill.models import compiled as module
 

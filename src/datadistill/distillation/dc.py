@@ -198,6 +198,7 @@ class DC(IterativeDistillation):
                 generator=generator,
                 augmentation=aug if cfg.augment == "dsa" else None,
                 lr_decay=False,
+                forward=self.forward_of(net) if cfg.compile else None,
             )
         return total / outer
 

@@ -33,7 +33,9 @@ def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, targets)
 
 
-def _accumulate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int) -> torch.Tensor:
+def _accumulate(
+    model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, chunk: int
+) -> torch.Tensor:
     """Backward the batch's mean loss, in one pass or summed over chunks; returns the logits."""
     if chunk <= 0:
         logits = model(x)
@@ -67,6 +69,7 @@ def fit(
     on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None,
     lr_decay: bool = True,
     chunk: int = -1,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> nn.Module:
     """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time
     unless ``lr_decay=False`` (the inner loop of gradient matching trains at a constant rate).
@@ -74,10 +77,13 @@ def fit(
     ``on_batch(indices, logits)`` sees every training batch (forgetting scores use it).
     ``chunk``: accumulate each batch's gradient over chunks of this many images (the same sum for
     networks without batch norm; faster on a CPU, where small activations stay in cache). -1: the
-    device's ``inference_batch`` on a CPU for networks without batch norm, else off."""
+    device's ``inference_batch`` on a CPU for networks without batch norm, else off.
+    ``forward``: a compiled forward pass of ``model`` to train through (the same parameters;
+    the default chunk is then the compiled one's)."""
     if chunk < 0:
         cpu = images.device.type == "cpu"
-        chunk = inference_batch(images.device) if cpu and not has_batchnorm(model) else 0
+        batch = inference_batch(images.device, compiled=forward is not None)
+        chunk = batch if cpu and not has_batchnorm(model) else 0
     aug = augmentation or NoAugmentation()
     model.train()
     n = images.shape[0]
@@ -92,7 +98,9 @@ def fit(
             ix = perm[start : start + batch_size]
             x = aug.apply(images[ix], aug.sample(len(ix), generator))
             opt.zero_grad(set_to_none=True)
-            logits = _accumulate(model, x, labels[ix], chunk if len(ix) > 2 * chunk else 0)
+            logits = _accumulate(
+                forward or model, x, labels[ix], chunk if len(ix) > 2 * chunk else 0
+            )
             if on_batch:
                 on_batch(ix, logits)
             opt.step()

@@ -38,7 +38,7 @@ class IterativeConfig(InitConfig):
     keep: str = "last"
     amp: str = "none"  # "bf16": forward passes under bfloat16 autocast (for tensor-core GPUs)
     channels_last: bool = False  # networks and images in NHWC layout (faster convs on GPUs)
-    compile: bool = False  # torch.compile the real-data passes (one graph per architecture)
+    compile: bool = False  # torch.compile real-data passes and DC's inner training (per arch.)
 
     def __post_init__(self) -> None:
         if self.amp not in ("none", "bf16"):
@@ -117,8 +117,9 @@ class IterativeDistillation(DistillationMethod):
         return net.to(memory_format=torch.channels_last) if self.config.channels_last else net
 
     def forward_of(self, net: torch.nn.Module, method: str = "forward") -> Callable:
-        """``getattr(net, method)``, compiled when ``compile`` is set (for the real-data passes,
-        where the work is; the synthetic passes keep eager autograd for double backward)."""
+        """``getattr(net, method)``, compiled when ``compile`` is set (for the real-data passes and
+        plain training, where the work is; the synthetic matching passes keep eager autograd for
+        double backward)."""
         return compiled(net, method) if self.config.compile else getattr(net, method)
 
     def precision(self, device: torch.device) -> contextlib.AbstractContextManager:

@@ -3,6 +3,7 @@ labels, memory against unrolled steps, adaptation MNIST ↔ USPS and poisoning.
 
     python benchmarks/dd.py --data-root ../shared/data [--parts main,baselines,sldd,memory,adapt,poison]
     python benchmarks/dd.py --device cuda --parts speed          # eager against CUDA-graph replay
+    python benchmarks/dd.py --parts scoring   # saved fixed-10 sets, scored as the reference does
 
 Each part appends records (the common keys plus ``init``, ``steps``, ``epochs``, ``n_images``) to
 ``benchmarks/results/dd-<device>.json`` and saves a picture of every learned set under

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from datadistill.evaluation.protocol import ModelResult
 from datadistill.evaluation.train import accuracy, fit_as_distilled, fit_split
 from datadistill.models import create_seeded_model
 from datadistill.report import append_record, make_record, save_grid
+from datadistill.report.records import device_name
 
 LR_IMG = 0.01  # Adam on the images: the reference code's default (issue #4 gives the paper's 0.001)
 SOURCE = "Wang et al. 2018 (DD), Tables 1-3 and §4.3; Sucholutsky & Schonlau 2019 (SLDD)"
@@ -85,7 +87,8 @@ class Bench:
 
     def record(
         self, key: str, method: str, ipc: int, result: ModelResult, label: str = "", **extra
-    ) -> None:
+    ) -> dict:
+        """Append one record (the common keys, the published figure, ``extra``) and return it."""
         table = PUBLISHED_CIFAR10 if extra.get("dataset") == "cifar10" else PUBLISHED
         pub = table.get(key)
         row = make_record(
@@ -105,8 +108,11 @@ class Bench:
         print(
             f"{label or key}: {result.mean:.2f} ± {result.std:.2f}  (published {pub})", flush=True
         )
+        return row
 
-    def distill(self, data: DataSplits, method: str, ipc: int, name: str, **kw) -> dd.SyntheticSet:
+    def distill(
+        self, data: DataSplits, method: str, ipc: int, name: str, seed: int = 0, **kw
+    ) -> dd.SyntheticSet:
         """Distil and save the set and its picture; with ``--checkpoint-dir`` the run checkpoints
         there and resumes (a later session continues it); the time per iteration counts only the
         iterations this process ran."""
@@ -122,7 +128,7 @@ class Bench:
             method,
             ipc,
             self.settings(**kw),
-            seed=self.args.seed,
+            seed=seed,
             progress=False,
             checkpoint=ckpt,
         )
@@ -135,11 +141,78 @@ class Bench:
         return s
 
     def run_and_record(self, key: str, method: str, ipc: int, runs: int, **kw) -> None:
+        """Distil and record ``key`` once per seed of ``--seeds``; with several seeds, also one
+        record over them (for fixed init: the spread over θ0, as the paper's single figure is one
+        θ0's)."""
         if self.args.only and key not in self.args.only.split(","):
             return
+        seeds = (
+            [int(s) for s in self.args.seeds.split(",")] if self.args.seeds else [self.args.seed]
+        )
+        results = [self.run_seed(key, method, ipc, runs, seed, **kw) for seed in seeds]
+        summary = f"{results[0][0]}, seeds {','.join(map(str, seeds))}"
+        fresh = any(ran for *_, ran in results)
+        if len(seeds) > 1 and (fresh or not self.matching(setting=summary, seeds=seeds)):
+            _, first, row, _ = results[0]
+            accs = [a for _, result, _, _ in results for a in result.accs]
+            over = ModelResult(
+                first.model, accs, first.seconds_per_run, first.epochs, first.augment
+            )
+            keep = ("dataset", "model", "init", "steps", "epochs", "n_images")
+            keep += ("weight_init", "label_space", "lr_img", "tf32")
+            self.record(
+                key,
+                method,
+                ipc,
+                over,
+                label=summary,
+                iterations=self.args.iterations,
+                seeds=seeds,
+                **{k: row.get(k) for k in keep},
+            )
+
+    def recorded(self, name: str, label: str, seed: int) -> tuple[ModelResult, dict] | None:
+        """The record of this setting and seed in ``--out`` when its checkpoint in
+        ``--checkpoint-dir`` is finished: rerunning a command does not record a run twice."""
+        ckpt = Path(self.args.checkpoint_dir or "") / f"{name}.pt"
+        if not self.args.checkpoint_dir or not ckpt.is_file():
+            return None
+        if (
+            torch.load(ckpt, map_location="cpu", weights_only=True)["iteration"]
+            < self.args.iterations
+        ):
+            return None
+        rows = self.matching(setting=label, seed=seed)
+        if not rows:
+            return None
+        r = rows[-1]
+        result = ModelResult(
+            r["eval_model"], r["accs"], r["eval_seconds"], r["eval_epochs"], r["augment"]
+        )
+        return result, r
+
+    def matching(self, **want) -> list[dict]:
+        """Records in ``--out`` with ``want`` and this run's budget, device and image lr."""
+        if not self.out.is_file():
+            return []
+        want |= {
+            "iterations": self.args.iterations,
+            "device": device_name(self.device),
+            "tf32": self.device.type == "cuda" and self.args.tf32,
+            "lr_img": self.args.lr_img,
+        }
+        defaults = {"seed": 0, "tf32": False, "lr_img": LR_IMG}
+        rows = json.loads(self.out.read_text())
+        return [r for r in rows if all(r.get(k, defaults.get(k)) == v for k, v in want.items())]
+
+    def run_seed(
+        self, key: str, method: str, ipc: int, runs: int, seed: int, **kw
+    ) -> tuple[str, ModelResult, dict, bool]:
+        """One distillation of ``key`` with ``seed`` (for fixed init: its θ0), recorded; returns
+        its label, result, record and whether it ran now (not found finished and recorded)."""
         notes = [] if self.args.weight_init == "default" else [f"{self.args.weight_init} init"]
         name = f"{key}-{self.args.weight_init}-{self.args.iterations}"
-        name += f"-seed{self.args.seed}" if self.args.seed else ""
+        name += f"-seed{seed}" if seed else ""
         if self.args.lr_img != LR_IMG:  # not the reference code's image lr: its own files
             notes.append(f"image lr {self.args.lr_img:g}")
             name += f"-lr{self.args.lr_img:g}"
@@ -150,14 +223,18 @@ class Bench:
         data, model = self.data, self.model
         if data is not self.mnist:
             name = f"{data.info.name}-{name}"
-        s = self.distill(data, method, ipc, name, model=model, eval_model=model, **kw)
+        recorded = self.recorded(name, label, seed)
+        if recorded is not None:
+            print(f"{label}, seed {seed}: finished and recorded, not run again", flush=True)
+            return label, *recorded, False
+        s = self.distill(data, method, ipc, name, seed, model=model, eval_model=model, **kw)
         result = dd.evaluate(s, data, EvalConfig(runs=runs), progress=False).results[model]
         extra = {"dataset": data.info.name, "model": model}
         if s.initialisation:  # fixed init: the accuracy of θ0 before any step, as the paper has it
             net = dd.create_model(model, data.info).to(self.device)
             net.load_state_dict(s.initialisation, strict=False)
             extra["acc_before"] = round(accuracy(net, data.test), 3)
-        self.record(
+        row = self.record(
             key,
             method,
             ipc,
@@ -173,11 +250,12 @@ class Bench:
             decay_every=s.config["decay_every"],
             weight_init=s.config["weight_init"],
             label_space=kw.get("label_space"),
-            seed=self.args.seed,
+            seed=seed,
             lr_img=self.args.lr_img,
             tf32=self.device.type == "cuda" and self.args.tf32,
             **extra,
         )
+        return label, result, row, True
 
     # -- parts -------------------------------------------------------------------------------
     def main(self) -> None:
@@ -608,6 +686,11 @@ def main() -> None:
         help="SLDD labels: learned as they are (the SLDD code) or a softmax of learned logits",
     )
     p.add_argument("--seed", type=int, default=0, help="of main/sldd sets (fixed init: θ0)")
+    p.add_argument(
+        "--seeds",
+        default="",
+        help="comma list of seeds instead of --seed, plus one record over them (e.g. 0,1,2,3)",
+    )
     p.add_argument(
         "--tf32",
         action="store_true",

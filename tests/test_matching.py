@@ -144,6 +144,21 @@ def test_finished_run_continues_to_more_iterations(digits: dd.DataSplits, tmp_pa
     assert torch.equal(longer.images, straight.images)
 
 
+def test_run_ending_between_checkpoints_saves_its_last_iteration(
+    digits: dd.DataSplits, tmp_path: Path
+) -> None:
+    settings = {**FAST, "checkpoint_every": 2}
+    ckpt = tmp_path / "dm.ckpt"
+    first = dd.distill(
+        digits, "dm", 1, {**settings, "iterations": 3}, seed=3, progress=False, checkpoint=ckpt
+    )
+    assert torch.load(ckpt, weights_only=True)["iteration"] == 3
+    again = dd.distill(
+        digits, "dm", 1, {**settings, "iterations": 3}, seed=3, progress=False, checkpoint=ckpt
+    )
+    assert torch.equal(again.images, first.images)
+
+
 def test_checkpoint_of_another_run_or_damaged_is_refused(
     digits: dd.DataSplits, tmp_path: Path
 ) -> None:

@@ -171,7 +171,8 @@ class IterativeDistillation(DistillationMethod):
             if self.history:
                 postfix["val"] = f"{self.history[-1][1]:.2f}"
             bar.set_postfix(postfix)
-            if self.checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0:
+            last = it + 1 == cfg.iterations  # a finished run can be continued or reused
+            if self.checkpoint is not None and ((it + 1) % cfg.checkpoint_every == 0 or last):
                 self._save(images, opt, generator, ipc, it + 1)
         chosen = self._snapshot(images)
         if cfg.keep == "best" and self.best is not None:

@@ -152,6 +152,8 @@ def dd_table(rows: list[dict]) -> list[str]:
             notes.append("before: " + ", ".join(f"{b:.1f}" for b in before[:3]))
         if r.get("seed"):
             notes.append(f"seed {r['seed']}")
+        if r.get("seeds"):
+            notes.append("one set per seed; mean ± std over the sets")
         if r.get("other_classes_acc"):
             notes.append("other classes: " + ", ".join(f"{a:.1f}" for a in r["other_classes_acc"]))
         cells.append(

@@ -67,8 +67,8 @@ class DDConfig(IterativeConfig):
     attack: str = ""  # "A:B": make networks take class A for class B (poisoning)
     eval_model: str = "lenet"
     cuda_graph: bool = False  # replay each outer iteration as a CUDA graph (GPU only; see graphed)
-    # cuDNN's TF32 convolutions (PyTorch's default) in the unrolled steps: faster on GPUs, but
-    # fixed-init sets lose accuracy (benchmarks/README); off: full fp32, as the reference's GPUs
+    # cuDNN's TF32 convolutions (PyTorch's default) in the unrolled steps: faster on GPUs, and
+    # over four θ0 no worse (benchmarks/README); off: full fp32, as the reference's GPUs ran
     tf32: bool = False
 
     def __post_init__(self) -> None:

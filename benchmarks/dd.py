@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -73,6 +74,11 @@ class Bench:
             self.data = dd.load_dataset("cifar10", args.data_root, device=self.device)
             self.model = "alexcifarnet"
 
+    @property
+    def tf32(self) -> bool:
+        """Whether cuDNN may use TF32 here (GPUs only, with ``--tf32``)."""
+        return self.device.type == "cuda" and self.args.tf32
+
     def settings(self, **kw) -> dict:
         decay = self.args.decay_every or max(1, self.args.iterations // 10)
         return {
@@ -110,18 +116,23 @@ class Bench:
         )
         return row
 
+    def checkpoint(self, name: str) -> tuple[Path | None, int]:
+        """The checkpoint file of run ``name`` under ``--checkpoint-dir`` (None without one) and
+        the iterations it holds (0 before the run starts)."""
+        if not self.args.checkpoint_dir:
+            return None, 0
+        ckpt = Path(self.args.checkpoint_dir) / f"{name}.pt"
+        if not ckpt.is_file():
+            return ckpt, 0
+        return ckpt, int(torch.load(ckpt, map_location="cpu", weights_only=True)["iteration"])
+
     def distill(
         self, data: DataSplits, method: str, ipc: int, name: str, seed: int = 0, **kw
     ) -> dd.SyntheticSet:
         """Distil and save the set and its picture; with ``--checkpoint-dir`` the run checkpoints
         there and resumes (a later session continues it); the time per iteration counts only the
         iterations this process ran."""
-        ckpt = None
-        done = 0
-        if self.args.checkpoint_dir:
-            ckpt = Path(self.args.checkpoint_dir) / f"{name}.pt"
-            if ckpt.is_file():
-                done = int(torch.load(ckpt, map_location="cpu", weights_only=True)["iteration"])
+        ckpt, done = self.checkpoint(name)
         start = time.perf_counter()
         s = dd.distill(
             data,
@@ -135,7 +146,7 @@ class Bench:
         ran = max(1, self.args.iterations - done)
         s.meta["per_iteration"] = (time.perf_counter() - start) / ran
         # The device (and TF32) in the file name: runs of one setting on two machines both stay.
-        tag = self.device.type + ("-tf32" if self.device.type == "cuda" and self.args.tf32 else "")
+        tag = self.device.type + ("-tf32" if self.tf32 else "")
         s.save(self.pictures / f"{name}-{tag}.safetensors")
         save_grid(s, self.pictures / f"{name}-{tag}.png")
         return s
@@ -155,11 +166,9 @@ class Bench:
         if len(seeds) > 1 and (fresh or not self.matching(setting=summary, seeds=seeds)):
             _, first, row, _ = results[0]
             accs = [a for _, result, _, _ in results for a in result.accs]
-            over = ModelResult(
-                first.model, accs, first.seconds_per_run, first.epochs, first.augment
-            )
+            over = dataclasses.replace(first, accs=accs)
             keep = ("dataset", "model", "init", "steps", "epochs", "n_images")
-            keep += ("weight_init", "label_space", "lr_img", "tf32")
+            keep += ("weight_init", "label_space")
             self.record(
                 key,
                 method,
@@ -168,19 +177,15 @@ class Bench:
                 label=summary,
                 iterations=self.args.iterations,
                 seeds=seeds,
+                lr_img=self.args.lr_img,
+                tf32=self.tf32,
                 **{k: row.get(k) for k in keep},
             )
 
     def recorded(self, name: str, label: str, seed: int) -> tuple[ModelResult, dict] | None:
         """The record of this setting and seed in ``--out`` when its checkpoint in
         ``--checkpoint-dir`` is finished: rerunning a command does not record a run twice."""
-        ckpt = Path(self.args.checkpoint_dir or "") / f"{name}.pt"
-        if not self.args.checkpoint_dir or not ckpt.is_file():
-            return None
-        if (
-            torch.load(ckpt, map_location="cpu", weights_only=True)["iteration"]
-            < self.args.iterations
-        ):
+        if self.checkpoint(name)[1] < self.args.iterations:
             return None
         rows = self.matching(setting=label, seed=seed)
         if not rows:
@@ -198,12 +203,16 @@ class Bench:
         want |= {
             "iterations": self.args.iterations,
             "device": device_name(self.device),
-            "tf32": self.device.type == "cuda" and self.args.tf32,
+            "tf32": self.tf32,
             "lr_img": self.args.lr_img,
         }
-        defaults = {"seed": 0, "tf32": False, "lr_img": LR_IMG}
+        defaults = {"seed": 0, "tf32": False, "lr_img": LR_IMG}  # of records older than the keys
+
+        def value(r: dict, k: str):
+            return defaults.get(k) if r.get(k) is None else r[k]
+
         rows = json.loads(self.out.read_text())
-        return [r for r in rows if all(r.get(k, defaults.get(k)) == v for k, v in want.items())]
+        return [r for r in rows if all(value(r, k) == v for k, v in want.items())]
 
     def run_seed(
         self, key: str, method: str, ipc: int, runs: int, seed: int, **kw
@@ -252,7 +261,7 @@ class Bench:
             label_space=kw.get("label_space"),
             seed=seed,
             lr_img=self.args.lr_img,
-            tf32=self.device.type == "cuda" and self.args.tf32,
+            tf32=self.tf32,
             **extra,
         )
         return label, result, row, True

@@ -58,6 +58,7 @@ PUBLISHED = {
     "adapt usps->mnist random": (92.7, 1.4),
 }
 PUBLISHED_CIFAR10 = {"fixed-100": (54.0, None), "random-100": (36.8, 1.2)}  # AlexCifarNet
+VAL_SIZE = 0.1  # the library's default validation fraction
 BASELINE_LRS = (0.003, 0.01, 0.03, 0.1, 0.3)
 
 
@@ -68,7 +69,9 @@ class Bench:
         self.out = Path(args.out or f"benchmarks/results/dd-{self.device.type}.json")
         self.pictures = self.out.parent / "dd"
         self.pictures.mkdir(parents=True, exist_ok=True)
-        self.mnist = dd.load_dataset("mnist", args.data_root, device=self.device)
+        self.mnist = dd.load_dataset(
+            "mnist", args.data_root, val_size=args.val_size, device=self.device
+        )
         self.data, self.model = self.mnist, "lenet"
         if args.dataset == "cifar10":  # the paper's CIFAR-10 rows (parts main and speed)
             self.data = dd.load_dataset("cifar10", args.data_root, device=self.device)
@@ -88,6 +91,7 @@ class Bench:
             "weight_init": self.args.weight_init,
             "cuda_graph": self.args.cuda_graph,
             "tf32": self.args.tf32,
+            "real_batches": self.args.real_batches,
             **kw,
         }
 
@@ -168,7 +172,7 @@ class Bench:
             accs = [a for _, result, _, _ in results for a in result.accs]
             over = dataclasses.replace(first, accs=accs)
             keep = ("dataset", "model", "init", "steps", "epochs", "n_images")
-            keep += ("weight_init", "label_space")
+            keep += ("weight_init", "label_space", "real_batches", "train_images")
             self.record(
                 key,
                 method,
@@ -225,6 +229,12 @@ class Bench:
         if self.args.lr_img != LR_IMG:  # not the reference code's image lr: its own files
             notes.append(f"image lr {self.args.lr_img:g}")
             name += f"-lr{self.args.lr_img:g}"
+        if self.args.real_batches != "replacement":  # the reference's loader: its own files
+            notes.append("epoch-order real batches")
+            name += f"-{self.args.real_batches}"
+        if self.args.val_size != VAL_SIZE:
+            notes.append(f"{len(self.data.train)} training images")
+            name += f"-val{self.args.val_size:g}"
         if "label_space" in kw:  # SLDD's labels: learned as they are, or kept distributions
             notes.append(f"{kw['label_space']} labels")
             name += f"-{kw['label_space']}"
@@ -262,6 +272,8 @@ class Bench:
             seed=seed,
             lr_img=self.args.lr_img,
             tf32=self.tf32,
+            real_batches=self.args.real_batches,
+            train_images=len(data.train),
             **extra,
         )
         return label, result, row, True
@@ -704,6 +716,18 @@ def main() -> None:
         "--tf32",
         action="store_true",
         help="let cuDNN use TF32 on GPUs (default: full fp32, DD's own default)",
+    )
+    p.add_argument(
+        "--real-batches",
+        default="replacement",
+        choices=("replacement", "epochs"),
+        help="real minibatches: drawn with replacement, or shuffled epochs (the reference's)",
+    )
+    p.add_argument(
+        "--val-size",
+        type=float,
+        default=VAL_SIZE,
+        help="fraction of MNIST's training set held out for validation (0: train on all 60,000)",
     )
     p.add_argument("--draws", type=int, default=10000, help="test batches drawn by scoring")
     p.add_argument("--speed-iterations", type=int, default=200, help="iterations timed by speed")

@@ -3,6 +3,7 @@ labels, poisoning and adaptation settings, and their errors."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from torch import nn
 from torch.func import functional_call
 
 import datadistill as dd
-from datadistill.distillation.dd import save_pretrained, unroll
+from datadistill.distillation.dd import DD, DDConfig, save_pretrained, unroll
 from datadistill.evaluation.protocol import DatasetMismatchError
 from datadistill.synset import SetFileError, SyntheticSet
 
@@ -162,8 +163,11 @@ def test_sldd_rejects_an_unknown_label_space(digits: dd.DataSplits) -> None:
         dd.distill(digits, "sldd", 1, {**SMALL, "label_space": "logits"}, progress=False)
 
 
-def test_resume_is_bit_for_bit(digits: dd.DataSplits, tmp_path: Path) -> None:
+@pytest.mark.parametrize("real_batches", ["replacement", "epochs"])
+def test_resume_is_bit_for_bit(digits: dd.DataSplits, tmp_path: Path, real_batches: str) -> None:
+    # batches of 512 real images: the 4 iterations cross an epoch of the digits' training split
     settings = {**SMALL, "iterations": 4, "checkpoint_every": 2, "soft_labels": True}
+    settings |= {"batch_real": 512, "real_batches": real_batches}
     straight = dd.distill(digits, "dd", 1, settings, seed=2, progress=False)
     ckpt = tmp_path / "dd.ckpt"
     dd.distill(
@@ -172,6 +176,48 @@ def test_resume_is_bit_for_bit(digits: dd.DataSplits, tmp_path: Path) -> None:
     resumed = dd.distill(digits, "dd", 1, settings, seed=2, progress=False, checkpoint=ckpt)
     assert torch.equal(resumed.images, straight.images)
     assert torch.equal(resumed.lrs, straight.lrs) and torch.equal(resumed.labels, straight.labels)
+
+
+def test_epoch_order_real_batches_pass_over_the_training_split_once_per_epoch() -> None:
+    method = DD(DDConfig(real_batches="epochs", batch_real=4))
+    method.order_seed, method.order = 7, (-1, None)
+    batches = []
+    for it in range(6):  # two epochs of 10 images: batches of 4, 4 and 2
+        method.iteration = it
+        batches.append(method.real_indices(10, torch.Generator()))
+    assert [len(b) for b in batches] == [4, 4, 2, 4, 4, 2]
+    first, second = torch.cat(batches[:3]), torch.cat(batches[3:])
+    assert sorted(first.tolist()) == sorted(second.tolist()) == list(range(10))
+    assert not torch.equal(first, second)  # a new order every epoch
+
+
+def test_checkpoint_written_before_a_setting_existed_resumes_at_its_default(
+    digits: dd.DataSplits, tmp_path: Path
+) -> None:
+    settings = {**SMALL, "iterations": 4, "checkpoint_every": 2}
+    straight = dd.distill(digits, "dd", 1, settings, seed=1, progress=False)
+    ckpt = tmp_path / "dd.ckpt"
+    dd.distill(
+        digits, "dd", 1, {**settings, "iterations": 2}, seed=1, progress=False, checkpoint=ckpt
+    )
+    state = torch.load(ckpt, weights_only=True)
+    key = ast.literal_eval(state["key"])
+    del key["config"]["real_batches"]  # as written before the setting was added
+    state["key"] = repr(key)
+    torch.save(state, ckpt)
+    resumed = dd.distill(digits, "dd", 1, settings, seed=1, progress=False, checkpoint=ckpt)
+    assert torch.equal(resumed.images, straight.images)
+    torch.save(state, ckpt)
+    with pytest.raises(SetFileError, match="real_batches: 'replacement' there, 'epochs' here"):
+        dd.distill(
+            digits,
+            "dd",
+            1,
+            {**settings, "real_batches": "epochs"},
+            seed=1,
+            progress=False,
+            checkpoint=ckpt,
+        )
 
 
 def test_pretrained_start_and_poisoning_settings(digits: dd.DataSplits, tmp_path: Path) -> None:
@@ -205,6 +251,7 @@ def test_pretrained_start_and_poisoning_settings(digits: dd.DataSplits, tmp_path
         ({"attack": "3:3"}, "two different classes"),
         ({"steps": 3}, "equal steps"),
         ({"cuda_graph": True}, "CUDA device"),
+        ({"real_batches": "shuffled"}, "real_batches"),
     ],
 )
 def test_bad_settings_are_clear_errors(digits: dd.DataSplits, settings: dict, message: str) -> None:

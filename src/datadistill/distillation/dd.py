@@ -57,6 +57,9 @@ class DDConfig(IterativeConfig):
     lr_init: float = 0.02
     learn_lr: bool = True
     batch_real: int = 1024
+    # real minibatches of the outer loss: "replacement", drawn anew each iteration; "epochs",
+    # shuffled passes over the training split with a smaller last batch (the reference's loader)
+    real_batches: str = "replacement"
     soft_labels: bool = False
     # "raw": label vectors learned as they are (one-hot start, any real values: the SLDD code);
     # "simplex": a softmax of learned logits, so each label stays a distribution
@@ -78,6 +81,10 @@ class DDConfig(IterativeConfig):
         if self.weight_init not in WEIGHT_INITS:
             raise ValueError(
                 f"weight_init must be one of {list(WEIGHT_INITS)}, got {self.weight_init!r}"
+            )
+        if self.real_batches not in ("replacement", "epochs"):
+            raise ValueError(
+                f"real_batches must be 'replacement' or 'epochs', got {self.real_batches!r}"
             )
         if self.label_space not in ("raw", "simplex"):
             raise ValueError(f"label_space must be 'raw' or 'simplex', got {self.label_space!r}")
@@ -207,6 +214,9 @@ class DD(IterativeDistillation):
             self.theta0 = self.pool[0] if self.pool else self._fresh(data, generator)
         self.steps = steps
         self.attack = self._parse_attack(data)
+        # drawn only when used, so "replacement" runs keep the draws they always had
+        self.order_seed = draw_seed(generator) if cfg.real_batches == "epochs" else 0
+        self.order: tuple[int, torch.Tensor | None] = (-1, None)
         raw_lr = math.log(math.expm1(cfg.lr_init))  # softplus⁻¹: rates stay positive
         extra = {"raw_lrs": torch.full((steps * cfg.epochs,), raw_lr, device=device)}
         if cfg.soft_labels:
@@ -249,7 +259,7 @@ class DD(IterativeDistillation):
         for group in opt.param_groups:
             group["lr"] = cfg.lr_img * cfg.decay_factor ** (self.iteration // cfg.decay_every)
         device = images.device
-        idx = torch.randint(len(data.train), (cfg.batch_real,), generator=generator).to(device)
+        idx = self.real_indices(len(data.train), generator).to(device)
         x_real, y_real = data.train.images[idx], data.train.labels[idx]
         if self.attack is not None:
             y_real = torch.where(y_real == self.attack[0], self.attack[1], y_real)
@@ -268,6 +278,19 @@ class DD(IterativeDistillation):
                 total += float(loss.detach())
         opt.step()
         return total
+
+    def real_indices(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Indices of this iteration's real minibatch among ``n`` training images. For
+        ``"epochs"`` the order of epoch ``e`` is a permutation seeded by ``order_seed + e``, so
+        a resumed run draws the batches an uninterrupted one would."""
+        size = self.config.batch_real
+        if self.config.real_batches == "replacement":
+            return torch.randint(n, (size,), generator=generator)
+        epoch, batch = divmod(self.iteration, math.ceil(n / size))
+        if self.order[0] != epoch:
+            g = torch.Generator().manual_seed(self.order_seed + epoch)
+            self.order = (epoch, torch.randperm(n, generator=g))
+        return self.order[1][batch * size : (batch + 1) * size]
 
     def _graphed_backward(
         self,

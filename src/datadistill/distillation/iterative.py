@@ -12,7 +12,7 @@ import ast
 import contextlib
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -272,9 +272,11 @@ class IterativeDistillation(DistillationMethod):
             ) from None
         current = self._state_key(ipc)
         if key != repr(current):
-            raise SetFileError(
-                f"{path}: checkpoint of a different run ({_key_difference(key, current)})"
-            )
+            stored = _with_defaults(key, self.config, current)
+            if stored != current:
+                raise SetFileError(
+                    f"{path}: checkpoint of a different run ({_key_difference(stored, current)})"
+                )
         with torch.no_grad():
             images.copy_(state["images"])
             for k, v in state.get("extra", {}).items():
@@ -288,11 +290,24 @@ class IterativeDistillation(DistillationMethod):
         return it
 
 
-def _key_difference(stored: str, current: dict[str, Any]) -> str:
-    """What differs between a checkpoint's key and this run's, for the error message."""
+def _with_defaults(stored: str, config: Any, current: dict[str, Any]) -> dict[str, Any] | None:
+    """A checkpoint's key as a dict, a setting added since it was written taking its default
+    (the run it saved used that behaviour); None when the key is not readable."""
     try:
         old = ast.literal_eval(stored)
     except (ValueError, SyntaxError):
+        return None
+    if not isinstance(old, dict) or not isinstance(old.get("config"), dict):
+        return None
+    defaults = {f.name: f.default for f in fields(config) if f.default is not MISSING}
+    added = {k: v for k, v in defaults.items() if k in current["config"]}
+    return {**old, "config": {**added, **old["config"]}}
+
+
+def _key_difference(old: dict[str, Any] | None, current: dict[str, Any]) -> str:
+    """What differs between a checkpoint's key (read by ``_with_defaults``) and this run's, for
+    the error message."""
+    if old is None:
         return "method, ipc or settings differ"
     diffs = [
         f"{k}: {old.get(k)!r} there, {current[k]!r} here"

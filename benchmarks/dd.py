@@ -21,6 +21,7 @@ import argparse
 import copy
 import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 
@@ -206,13 +207,15 @@ class Bench:
             return []
         want |= {
             "iterations": self.args.iterations,
-            "device": device_name(self.device),
+            "device": machine(device_name(self.device)),
             "tf32": self.tf32,
             "lr_img": self.args.lr_img,
         }
         defaults = {"seed": 0, "tf32": False, "lr_img": LR_IMG}  # of records older than the keys
 
         def value(r: dict, k: str):
+            if k == "device":
+                return machine(r[k])
             return defaults.get(k) if r.get(k) is None else r[k]
 
         rows = json.loads(self.out.read_text())
@@ -662,6 +665,12 @@ def finetune(net: torch.nn.Module, s: dd.SyntheticSet, target: DataSplits) -> fl
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
+
+
+def machine(device: str) -> str:
+    """A record's device without its CPU thread count: a finished set evaluated with other
+    threads is the same run (the count matters to timings only)."""
+    return re.sub(r", \d+ threads?\)", ")", device)
 
 
 @torch.no_grad()

@@ -252,10 +252,19 @@ def test_pretrained_start_and_poisoning_settings(digits: dd.DataSplits, tmp_path
         ({"steps": 3}, "equal steps"),
         ({"cuda_graph": True}, "CUDA device"),
         ({"real_batches": "shuffled"}, "real_batches"),
+        ({"cuda_graph": True, "real_batches": "epochs"}, "one batch shape"),
     ],
 )
 def test_bad_settings_are_clear_errors(digits: dd.DataSplits, settings: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
+        dd.distill(digits, "dd", 2, {**SMALL, "iterations": 1, **settings}, progress=False)
+
+
+def test_cuda_graph_with_epochs_passes_when_the_batch_divides_the_split(
+    digits: dd.DataSplits,
+) -> None:
+    settings = {"cuda_graph": True, "real_batches": "epochs", "batch_real": len(digits.train)}
+    with pytest.raises(ValueError, match="CUDA device"):  # past the batch-shape check
         dd.distill(digits, "dd", 2, {**SMALL, "iterations": 1, **settings}, progress=False)
 
 

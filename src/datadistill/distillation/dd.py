@@ -203,6 +203,13 @@ class DD(IterativeDistillation):
     ) -> dict[str, torch.Tensor]:
         cfg = self.config
         device = data.train.images.device
+        n_train, size = len(data.train), cfg.batch_real
+        if cfg.cuda_graph and cfg.real_batches == "epochs" and n_train % size:
+            raise ValueError(
+                f"cuda_graph=True replays one batch shape, but real_batches='epochs' ends each"
+                f" epoch of {n_train} images with a batch of {n_train % size}, not {size}: use"
+                " real_batches='replacement' or a batch_real that divides the training split"
+            )
         if cfg.cuda_graph and device.type != "cuda":
             raise ValueError(f"cuda_graph=True needs the data on a CUDA device, not {device}")
         self.graphed: GraphedBackward | None = None

@@ -91,6 +91,9 @@ def test_grid_png_has_one_row_per_class(tmp_path: Path, digits: dd.DataSplits) -
     narrow = dd.save_grid(dd.distill(digits, "random", 2, progress=False), tmp_path / "g2.png")
     (w12, h12), (w2, h2) = Image.open(wide).size, Image.open(narrow).size
     assert w12 > w2 and abs(h12 - h2) <= 2  # more images per class: wider rows, same number of rows
+    strip = dd.save_grid(dd.distill(digits, "random", 1, progress=False), tmp_path / "g1.png")
+    w1, h1 = Image.open(strip).size
+    assert w1 > 3 * h1  # one image per class: a single row, each class named under its image
     s = dd.distill(digits, "random", 3, progress=False)
     assert dd.report.to_pixels(s).min() >= 0 and dd.report.to_pixels(s).max() <= 1
     assert torch.equal(dd.report.to_pixels(s), dd.report.to_pixels(s, "clip"))

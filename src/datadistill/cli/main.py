@@ -277,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval_args(p)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("show", help="write a PNG grid of a set, one row per class")
+    p = sub.add_parser(
+        "show", help="write a PNG grid of a set, one row per class (one strip at one per class)"
+    )
     p.add_argument("set_file", metavar="SET")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_show)

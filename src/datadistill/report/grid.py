@@ -1,5 +1,6 @@
-"""Pictures of sets: a grid with one row per class, de-normalised to pixel values; soft labels
-are written on each image (its two most likely classes)."""
+"""Pictures of sets: a grid with one row per class (a single strip when each class has one
+image), de-normalised to pixel values; soft labels are written on each image (its two most
+likely classes)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def save_grid(
     max_per_class: int = 20,
     scale: str = "auto",
 ) -> Path:
-    """Write a PNG: one row per class (labelled), at most ``max_per_class`` images per row; see
+    """Write a PNG: one row per class (labelled), at most ``max_per_class`` images per row, or,
+    when every class has one image, a single row with each class named under its image; see
     ``to_pixels`` for ``scale``."""
     import matplotlib
 
@@ -50,37 +52,48 @@ def save_grid(
     pixels = to_pixels(synset, scale)
     labels = synset.hard_labels.cpu()
     info = synset.info
-    rows = [c for c in range(info.num_classes) if (labels == c).any()]
-    cols = max(min(int((labels == c).sum()), max_per_class) for c in rows)
+    classes = [c for c in range(info.num_classes) if (labels == c).any()]
+    cols = max(min(int((labels == c).sum()), max_per_class) for c in classes)
     tiles, shown = [], []
-    for c in rows:
+    for c in classes:
         members = (labels == c).nonzero().flatten()[:max_per_class]
         shown.append(members)
         images = pixels[members]
         blank = torch.ones(cols - len(images), *images.shape[1:])
         tiles.append(torch.cat([images, blank]))
+    one_row = cols == 1 and len(classes) > 1
+    nrow = len(classes) if one_row else cols
     pad = 1
-    grid = make_grid(torch.cat(tiles), nrow=cols, padding=pad, pad_value=1.0)
-    h = info.size[0] + pad
-    inches = max(2.0, min(0.3 * cols, 14.0)), max(1.5, min(0.3 * len(rows), 20.0))
+    grid = make_grid(torch.cat(tiles), nrow=nrow, padding=pad, pad_value=1.0)
+    h, w = info.size[0] + pad, info.size[1] + pad
+    across, down = (len(classes), 1) if one_row else (cols, len(classes))
+    inches = max(2.0, min(0.3 * across, 14.0)), max(1.5, min(0.3 * down, 20.0))
+    if one_row:  # the strip's own aspect, so no band of white above it
+        inches = max(2.0, min(0.5 * across, 14.0)), 0.5
     fig, ax = plt.subplots(figsize=(inches[0] + 1.2, inches[1] + 0.4))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([pad + h * r + info.size[0] / 2 for r in range(len(rows))])
-    ax.set_yticklabels([info.class_names[c] for c in rows], fontsize=8)
+    names = [info.class_names[c] for c in classes]
+    if one_row:
+        ax.set_yticks([])
+        ax.set_xticks([pad + w * i + info.size[1] / 2 for i in range(len(classes))], names)
+        ax.tick_params(axis="x", length=0, labelsize=8)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([pad + h * r + info.size[0] / 2 for r in range(len(classes))], names)
+        ax.tick_params(axis="y", labelsize=8)
     if synset.soft:
-        w = info.size[1] + pad
         probs = synset.labels.detach().float().cpu()
         for r, members in enumerate(shown):
             for i, n in enumerate(members.tolist()):
+                row, col = (0, r) if one_row else (r, i)
                 top = probs[n].topk(min(2, info.num_classes))
                 text = "\n".join(
                     f"{info.class_names[k]} {v:.2f}"
                     for v, k in zip(top.values.tolist(), top.indices.tolist(), strict=True)
                 )
                 ax.text(
-                    pad + w * i + w / 2,
-                    h * (r + 1) - pad,
+                    pad + w * col + w / 2,
+                    h * (row + 1) - pad,
                     text,
                     ha="center",
                     va="bottom",

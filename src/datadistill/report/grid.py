@@ -66,10 +66,10 @@ def save_grid(
     pad = 1
     grid = make_grid(torch.cat(tiles), nrow=nrow, padding=pad, pad_value=1.0)
     h, w = info.size[0] + pad, info.size[1] + pad
-    across, down = (len(classes), 1) if one_row else (cols, len(classes))
-    inches = max(2.0, min(0.3 * across, 14.0)), max(1.5, min(0.3 * down, 20.0))
     if one_row:  # the strip's own aspect, so no band of white above it
-        inches = max(2.0, min(0.5 * across, 14.0)), 0.5
+        inches = max(2.0, min(0.5 * len(classes), 14.0)), 0.5
+    else:
+        inches = max(2.0, min(0.3 * cols, 14.0)), max(1.5, min(0.3 * len(classes), 20.0))
     fig, ax = plt.subplots(figsize=(inches[0] + 1.2, inches[1] + 0.4))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
     names = [info.class_names[c] for c in classes]

@@ -119,7 +119,7 @@ def bad_inputs(made: Path, tmp: Path) -> dict[str, tuple[list[str], str]]:
 
     save_file({"w": torch.zeros(2)}, str(foreign))
     other = _tiny_npz_dataset(tmp)
-    d = ["distill", "--out", str(made)]
+    d = ["distill", "--out", str(made), "--overwrite"]  # past the guard of the saved set
     return {
         "unknown dataset": (
             [*d, "--dataset", "nope", "--method", "random", "--ipc", "1"],
@@ -279,4 +279,4 @@ def test_list_a_method_shows_its_settings(capsys: pytest.CaptureFixture) -> None
     assert code == 0
     assert "iterations = 20000" in out and "compile = false" in out and "init = random" in out
     code, _, err = run(capsys, "list", "nosuch")
-    assert code == 2 and "unknown method 'nosuch'" in err
+    assert code == 2 and "unknown name 'nosuch'" in err

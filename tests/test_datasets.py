@@ -7,6 +7,7 @@ adding a loader means adding a writer and a row.
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import gzip
 import pickle
 import struct
@@ -378,6 +379,25 @@ def _unknown_test_class(root: Path) -> None:
     (root / "test" / "eel").mkdir()
 
 
+def _empty_train_class(root: Path) -> None:
+    """A class folder holding only a stray non-image: refused now, not later at ``ipc``."""
+    (root / "train" / "dog").mkdir()
+    (root / "train" / "dog" / "notes.txt").write_text("not an image")
+
+
+def _one_class_folder(root: Path) -> None:
+    for split in ("train", "test"):
+        for name in FOLDER_CLASSES[1:]:
+            for path in (root / split / name).iterdir():
+                path.unlink()
+            (root / split / name).rmdir()
+
+
+def _one_class_npz(root: Path) -> None:
+    for name in ("train", "test"):
+        np.savez(root / f"{name}.npz", images=RGB_4, labels=LABELS_4)
+
+
 RGB_4 = np.zeros((4, 12, 10, 3), np.uint8)
 LABELS_4 = np.zeros(4, np.int64)
 CORRUPT = {
@@ -427,6 +447,13 @@ CORRUPT = {
     "npz-not-a-zip": ("npz-rgb", _write("test.npz", b"not a zip"), "not a readable .npz"),
     "image-size-mismatch": ("imagefolder-rgb", _resize_one_image, "odd.png"),
     "image-unknown-test-class": ("imagefolder-rgb", _unknown_test_class, "'eel'"),
+    "image-empty-class": ("imagefolder-rgb", _empty_train_class, "/train/dog: no images"),
+    "image-one-class": (
+        "imagefolder-rgb",
+        _one_class_folder,
+        "/train: 1 class folder(s) ['ant']; a dataset needs at least 2 classes",
+    ),
+    "npz-one-class": ("npz-rgb", _one_class_npz, "npz: 1 class(es); a dataset needs at least 2"),
 }
 
 
@@ -519,6 +546,33 @@ def test_load_dataset_reads_the_resolved_root(
     assert load_dataset("npz").info.size == (5, 5)
     monkeypatch.delenv("DATADISTILL_DATA")
     assert load_dataset("npz").info.size == (4, 4)
+
+
+def test_load_dataset_records_the_resolved_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative root is recorded absolute (a saved set must find its data from anywhere), and
+    moving the splits to a device keeps it with every other field."""
+    write_npz_rgb(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    splits = load_dataset("npz", "data", val_seed=3)
+    assert splits.root == (tmp_path / "data").resolve() and splits.root.is_absolute()
+    moved = splits.to("cpu")
+    assert (moved.root, moved.val_seed, moved.info) == (splits.root, 3, splits.info)
+    monkeypatch.setenv("DATADISTILL_DATA", "data")
+    assert load_dataset("npz").root == splits.root
+
+
+def test_flip_overrides_the_loaders_guess(tmp_path: Path) -> None:
+    """``npz`` guesses that flips keep the class; characters or digits need ``flip=False``."""
+    write_npz_rgb(tmp_path)
+    guessed = load_dataset("npz", tmp_path)
+    assert guessed.info.flip
+    assert load_dataset("npz", tmp_path, flip=True).info == guessed.info
+    off = load_dataset("npz", tmp_path, flip=False)
+    assert off.info == dataclasses.replace(guessed.info, flip=False)
+    assert torch.equal(off.train.images, guessed.train.images)
+    assert load_dataset("digits", flip=True).info.flip
 
 
 # ---- the real data, when this machine has it -----------------------------------------------

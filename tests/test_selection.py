@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,9 +10,17 @@ import pytest
 import torch
 
 import datadistill as dd
+from datadistill.datasets import TensorSet
 from datadistill.distillation import DistillationMethod, InitConfig
 from datadistill.evaluation import knn_accuracy, knn_table
-from datadistill.selection.embedding import cache_dir
+from datadistill.evaluation.train import fit_split
+from datadistill.models import create_seeded_model
+from datadistill.selection.embedding import (
+    EmbedderConfig,
+    cache_dir,
+    fingerprint,
+    trained_embedder,
+)
 from datadistill.selection.herding import herd
 from datadistill.selection.kcenter import kcenter_greedy
 
@@ -54,6 +63,81 @@ def test_embedder_is_trained_once_and_cached(digits: dd.DataSplits) -> None:
     path.write_bytes(b"damaged")
     c = dd.distill(digits, "herding", 1, settings, progress=False)
     assert torch.equal(a.images, c.images)
+
+
+TINY_EMBEDDER = EmbedderConfig(model="convnet-d1", epochs=1)
+
+
+def _with_train(data: dd.DataSplits, images: torch.Tensor, labels: torch.Tensor) -> dd.DataSplits:
+    return dataclasses.replace(data, train=TensorSet(images, labels, data.info.num_classes))
+
+
+def _weights(model: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_embedder_cache_tells_datasets_of_one_name_and_size_apart(
+    digits: dd.DataSplits, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two folders of the same size loaded under one name must not share a trained network;
+    the same content (another copy of it) must."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    images, labels = digits.train.images, digits.train.labels
+    copy = _with_train(digits, images.clone(), labels.clone())
+    other = _with_train(digits, images.roll(1, dims=-1), labels)
+    relabelled = _with_train(digits, images, labels.roll(1))
+    assert fingerprint(copy.train) == fingerprint(digits.train)
+    assert len({fingerprint(d.train) for d in (digits, other, relabelled)}) == 3
+
+    first = trained_embedder(digits, TINY_EMBEDDER, progress=False)
+    assert len(list(cache_dir().glob("*.safetensors"))) == 1
+    again = trained_embedder(copy, TINY_EMBEDDER, progress=False)
+    assert len(list(cache_dir().glob("*.safetensors"))) == 1
+    assert torch.equal(_weights(first), _weights(again))
+    separate = trained_embedder(other, TINY_EMBEDDER, progress=False)
+    assert len(list(cache_dir().glob("*.safetensors"))) == 2
+    assert not torch.equal(_weights(first), _weights(separate))
+
+
+def test_embedder_training_shows_a_progress_bar(
+    digits: dd.DataSplits,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Training the embedder draws a bar on stderr; loading it from the cache, or
+    ``progress=False``, draws none."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    description = "training the convnet-d1 embedder (cached for next runs)"
+    trained_embedder(digits, TINY_EMBEDDER)
+    assert description in capsys.readouterr().err
+    trained_embedder(digits, TINY_EMBEDDER)
+    assert "embedder" not in capsys.readouterr().err
+    trained_embedder(digits, TINY_EMBEDDER, cache=False, progress=False)
+    assert "embedder" not in capsys.readouterr().err
+
+
+def test_fit_split_progress_bar_leaves_the_result_unchanged(
+    digits: dd.DataSplits, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[int] = []
+    models = []
+    for progress in (None, "training for the test"):
+        model = create_seeded_model("convnet-d1", digits.info, 0, "cpu")
+        fit_split(
+            model,
+            digits.train,
+            epochs=2,
+            lr=0.01,
+            batch_size=256,
+            generator=torch.Generator().manual_seed(0),
+            on_batch=lambda ix, logits: seen.append(len(ix)),
+            progress=progress,
+        )
+        models.append(model)
+    assert torch.equal(_weights(models[0]), _weights(models[1]))
+    assert seen[: len(seen) // 2] == seen[len(seen) // 2 :]  # on_batch still sees every batch
+    assert "training for the test" in capsys.readouterr().err
 
 
 def test_pixel_embedding_and_unknown_space(digits: dd.DataSplits) -> None:

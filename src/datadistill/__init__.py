@@ -1,32 +1,45 @@
 """datadistill: dataset distillation, coreset selection and the field's evaluation protocol.
 
 The flat API follows the data's path: ``load_dataset`` → ``distill`` → ``evaluate`` → ``save_grid``.
+Its names are imported on first use, so ``import datadistill`` (and the command line's ``--help``)
+does not pay for importing PyTorch until something needs it.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from datadistill import distillation, selection  # noqa: E402,F401  (register the methods)
-from datadistill.datasets import DatasetInfo, DataSplits, list_datasets, load_dataset  # noqa: E402
-from datadistill.evaluation import EvalConfig, Evaluation, evaluate  # noqa: E402
-from datadistill.methods import METHODS, Method, distill, list_methods  # noqa: E402
-from datadistill.models import create_model, list_models  # noqa: E402
-from datadistill.report import save_grid  # noqa: E402
-from datadistill.synset import SyntheticSet  # noqa: E402
+_API = {
+    "METHODS": "datadistill.methods",
+    "Method": "datadistill.methods",
+    "distill": "datadistill.methods",
+    "list_methods": "datadistill.methods",
+    "DataSplits": "datadistill.datasets",
+    "DatasetInfo": "datadistill.datasets",
+    "list_datasets": "datadistill.datasets",
+    "load_dataset": "datadistill.datasets",
+    "EvalConfig": "datadistill.evaluation",
+    "Evaluation": "datadistill.evaluation",
+    "evaluate": "datadistill.evaluation",
+    "create_model": "datadistill.models",
+    "list_models": "datadistill.models",
+    "save_grid": "datadistill.report",
+    "SyntheticSet": "datadistill.synset",
+}
 
-__all__ = [
-    "METHODS",
-    "DataSplits",
-    "DatasetInfo",
-    "EvalConfig",
-    "Evaluation",
-    "Method",
-    "SyntheticSet",
-    "create_model",
-    "distill",
-    "evaluate",
-    "list_datasets",
-    "list_methods",
-    "list_models",
-    "load_dataset",
-    "save_grid",
-]
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API:
+        raise AttributeError(f"module 'datadistill' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_API[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])

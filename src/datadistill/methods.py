@@ -19,6 +19,7 @@ import torch
 
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.registry import Registry
+from datadistill.settings import make_config
 from datadistill.synset import SyntheticSet, git_commit
 
 
@@ -48,34 +49,14 @@ class Method(ABC):
         """Make a set of ``ipc`` images per class from ``data.train``."""
 
 
-METHODS: Registry[type[Method]] = Registry("method")
+# Methods register themselves in these packages, which import this module: loaded on first lookup.
+METHODS: Registry[type[Method]] = Registry(
+    "method", ("datadistill.distillation", "datadistill.selection")
+)
 
 
 def list_methods(pattern: str = "*") -> list[str]:
     return METHODS.names(pattern)
-
-
-def make_config(cls: type, values: dict[str, Any] | None) -> Any:
-    """Build the dataclass ``cls`` from ``values``, refusing unknown keys and coercing simple types."""
-    values = dict(values or {})
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ValueError(
-            f"unknown setting(s) {unknown} for {cls.__name__}; known: {sorted(fields)}"
-        )
-    defaults = cls()
-    for key, value in values.items():
-        current = getattr(defaults, key)
-        if isinstance(value, str) and isinstance(current, bool):
-            values[key] = value.lower() in ("1", "true", "yes", "on")
-        elif (
-            isinstance(value, str)
-            and isinstance(current, (int, float))
-            and not isinstance(current, bool)
-        ):
-            values[key] = type(current)(value)
-    return cls(**values)
 
 
 def check_ipc(data: DataSplits, ipc: int) -> None:
@@ -122,6 +103,7 @@ def distill(
             "machine": platform.machine(),
             "device": str(data.train.images.device),
             "val_seed": data.val_seed,
+            "data_root": None if data.root is None else str(data.root),  # found again by evaluate
         }
     )
     return synset

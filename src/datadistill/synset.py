@@ -171,6 +171,8 @@ class SyntheticSet:
             )
         try:
             doc = json.loads(raw_meta)
+            if not isinstance(doc, dict):
+                raise SetFileError(f"{path}: metadata is not a JSON object; not a datadistill set")
             if doc.get("format") != FORMAT:
                 raise SetFileError(f"{path}: foreign format {doc.get('format')!r}")
             if doc.get("format_version", 0) > FORMAT_VERSION:
@@ -197,7 +199,7 @@ class SyntheticSet:
             if str(e).startswith(str(path)):
                 raise
             raise SetFileError(f"{path}: {e}") from None
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise SetFileError(f"{path}: inconsistent set file ({type(e).__name__}: {e})") from None
 
 

@@ -1,9 +1,12 @@
-"""``datadistill`` command line: parse → config → one API call. Bad input: one line, exit code 2."""
+"""``datadistill`` command line: parse → config → one API call. Bad input: one line, exit code 2.
+
+PyTorch and the library are imported inside the commands that need them, so ``--help``, argument
+errors and ``--version`` answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -12,85 +15,126 @@ from typing import Any
 
 import yaml
 
-import datadistill as dd
-from datadistill.datasets import DATASETS
-from datadistill.datasets.base import DataFormatError, DataNotFoundError
-from datadistill.evaluation import EvalConfig, compare_to, knn_table
-from datadistill.evaluation.protocol import DatasetMismatchError
-from datadistill.methods import METHODS, make_config
-from datadistill.models import MODELS
-from datadistill.registry import UnknownNameError
-from datadistill.synset import SetFileError
+from datadistill import __version__
 
-USER_ERRORS = (
-    UnknownNameError,
-    DataNotFoundError,
-    DataFormatError,
-    SetFileError,
-    DatasetMismatchError,
-    ValueError,
-    FileNotFoundError,
-    yaml.YAMLError,
-)
-
-
-def _parse_value(text: str) -> Any:
-    """``--set`` values are YAML scalars or lists: ``3``, ``0.1``, ``true``, ``[a, b]``, ``herding``."""
-    return yaml.safe_load(text)
+# Top-level keys of an experiment file (and of ``--set``); ``config:`` and ``eval:`` are sections.
+TOP_LEVEL = {
+    "dataset": str,
+    "method": str,
+    "ipc": int,
+    "seed": int,
+    "data_root": str,
+    "zca": bool,
+    "flip": bool | None,
+}
+SECTIONS = ("config", "eval")
 
 
 def _apply_sets(doc: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
-    """``key=value`` sets a method setting; ``eval.key=value`` an evaluation setting; top-level keys
-    (``dataset``, ``method``, ``ipc``, ``seed``) are set directly."""
+    """``key=value`` sets a method setting; ``eval.key=value`` an evaluation setting; top-level
+    keys (``dataset``, ``method``, ``ipc``, ``seed``, ...) are set directly. Values stay text
+    here and are typed by the setting they go to."""
     for pair in pairs:
-        if "=" not in pair:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
             raise ValueError(f"--set expects key=value, got {pair!r}")
-        key, value = pair.split("=", 1)
         if key.startswith("eval."):
-            doc.setdefault("eval", {})[key[5:]] = _parse_value(value)
-        elif key in ("dataset", "method", "ipc", "seed", "data_root"):
-            doc[key] = _parse_value(value)
+            doc.setdefault("eval", {})[key[5:]] = value
+        elif key in TOP_LEVEL:
+            doc[key] = value
         else:
-            doc.setdefault("config", {})[key.removeprefix("config.")] = _parse_value(value)
+            doc.setdefault("config", {})[key.removeprefix("config.")] = value
     return doc
-
-
-def _eval_config(values: dict[str, Any]) -> EvalConfig:
-    values = dict(values)
-    if isinstance(values.get("models"), str):
-        values["models"] = [m for m in values["models"].split(",") if m]
-    for name in values.get("models", []):
-        MODELS.get(name)
-    return make_config(EvalConfig, values)
 
 
 def _load_yaml(path: str) -> dict[str, Any]:
+    """An experiment file: a mapping of known top-level keys; errors name the file (and line)."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"config file not found: {p}")
-    doc = yaml.safe_load(p.read_text()) or {}
+    try:
+        doc = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ValueError(f"{where}: YAML syntax error: {problem}") from None
     if not isinstance(doc, dict):
         raise ValueError(f"{p}: expected a mapping at the top level")
+    unknown = sorted(set(doc) - set(TOP_LEVEL) - set(SECTIONS))
+    if unknown:
+        known = ", ".join([*TOP_LEVEL, *(f"{s}:" for s in SECTIONS)])
+        raise ValueError(f"{p}: unknown key(s) {unknown}; known: {known}")
+    for section in SECTIONS:
+        if not isinstance(doc.get(section) or {}, dict):
+            raise ValueError(f"{p}: '{section}:' must hold a mapping of settings")
     return doc
 
 
+def _top_level(doc: dict[str, Any]) -> dict[str, Any]:
+    """The top-level keys typed and checked (``ipc`` ≥ 1), section-less."""
+    from datadistill.settings import coerce
+
+    typed = {k: coerce(k, doc[k], kind) for k, kind in TOP_LEVEL.items() if doc.get(k) is not None}
+    if typed.get("ipc", 1) < 1:
+        raise ValueError(f"ipc must be a positive number of images per class, got {typed['ipc']}")
+    return typed
+
+
+def _eval_config(values: dict[str, Any], where: str = "") -> Any:
+    from datadistill.evaluation import EvalConfig
+    from datadistill.models import MODELS
+    from datadistill.settings import make_config
+
+    cfg = make_config(EvalConfig, values, where)
+    for name in cfg.models:
+        MODELS.get(name)
+    return cfg
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    from datadistill.datasets import DATASETS
+    from datadistill.methods import METHODS
+    from datadistill.models import MODELS
+
     kinds = {"datasets": DATASETS, "models": MODELS, "methods": METHODS}
     if args.kind and args.kind not in kinds:
-        return _list_settings(args.kind)
+        return _describe(args.kind)
     for kind in [args.kind] if args.kind else list(kinds):
         print(f"{kind}:")
         for name in kinds[kind].names():
-            summary = getattr(METHODS.get(name), "summary", "") if kind == "methods" else ""
-            kind_of = f" [{METHODS.get(name).kind}]" if kind == "methods" else ""
-            print(f"  {name}{kind_of}{'  ' + summary if summary else ''}")
+            print(f"  {name}{_summary(kind, kinds[kind].get(name))}")
     return 0
 
 
-def _list_settings(method: str) -> int:
-    """A method's settings and their defaults (the paper's), the names ``--set`` and YAML take."""
-    fields = dataclasses.fields(METHODS.get(method).Config)
-    print(f"{method} settings (--set KEY=VALUE):")
+def _summary(kind: str, entry: Any) -> str:
+    if kind == "methods":
+        return f" [{entry.kind}]" + (f"  {entry.summary}" if entry.summary else "")
+    doc = (entry.__doc__ or "").strip().split("\n\n")[0]
+    return f"  {' '.join(doc.split())}" if kind == "datasets" and doc else ""
+
+
+def _describe(name: str) -> int:
+    """``list NAME``: a method's settings and defaults (the names ``--set`` and YAML take), or what
+    a dataset or model is."""
+    import dataclasses
+
+    from datadistill.datasets import DATASETS
+    from datadistill.methods import METHODS
+    from datadistill.models import MODELS
+
+    if name in DATASETS or name in MODELS:
+        kind, entry = ("dataset", DATASETS.get(name)) if name in DATASETS else ("model", None)
+        entry = entry or MODELS.get(name)
+        print(f"{name} ({kind}): {' '.join((entry.__doc__ or '').split())}")
+        return 0
+    if name not in METHODS:
+        raise ValueError(
+            f"unknown name {name!r}: not a dataset, model or method "
+            "(`datadistill list` shows them all)"
+        )
+    fields = dataclasses.fields(METHODS.get(name).Config)
+    print(f"{name} settings (--set KEY=VALUE):")
     if not fields:
         print("  (none)")
     for field in fields:
@@ -103,7 +147,14 @@ def _list_settings(method: str) -> int:
 
 
 def cmd_distill(args: argparse.Namespace) -> int:
-    doc: dict[str, Any] = _load_yaml(args.config) if args.config else {}
+    import datadistill as dd
+    from datadistill.cli.outdir import claimed
+    from datadistill.datasets import DATASETS
+    from datadistill.methods import METHODS, check_ipc
+    from datadistill.settings import make_config
+
+    source = args.config
+    doc: dict[str, Any] = _load_yaml(source) if source else {}
     for key in ("dataset", "method", "ipc", "seed", "data_root"):
         if getattr(args, key) is not None:
             doc[key] = getattr(args, key)
@@ -113,41 +164,50 @@ def cmd_distill(args: argparse.Namespace) -> int:
         raise ValueError(
             f"missing {', '.join('--' + k for k in missing)} (on the command line or in --config)"
         )
-    METHODS.get(doc["method"])
-    eval_cfg = (
-        _eval_config({**doc.get("eval", {}), **_eval_overrides(args)}) if args.evaluate else None
-    )
-    data = dd.load_dataset(
-        doc["dataset"],
-        doc.get("data_root"),
-        download=args.download,
-        device=args.device,
-        zca=bool(doc.get("zca", False)),
-    )
+    top = _top_level(doc)
+    DATASETS.get(top["dataset"])
+    method = METHODS.get(top["method"])
+    if source:  # name the file when its own sections are wrong
+        make_config(method.Config, _file_section(source, "config"), f"{source} (config:)")
+        make_config(dd.EvalConfig, _file_section(source, "eval"), f"{source} (eval:)")
+    config = make_config(method.Config, doc.get("config"), f"{top['method']} setting")
+    eval_values = {**doc.get("eval", {}), **_eval_overrides(args)}
+    eval_cfg = _eval_config(eval_values, "evaluation setting") if args.evaluate else None
     out = Path(args.out)
-    checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists() and not args.resume:
-        raise ValueError(
-            f"{checkpoint} exists: pass --resume to continue that run, or choose another --out"
+    with claimed(out, resume=args.resume, overwrite=args.overwrite):
+        data = dd.load_dataset(
+            top["dataset"],
+            top.get("data_root"),
+            download=args.download,
+            device=args.device,
+            zca=top.get("zca", False),
+            flip=top.get("flip"),
         )
-    synset = dd.distill(
-        data,
-        doc["method"],
-        int(doc["ipc"]),
-        doc.get("config"),
-        seed=int(doc.get("seed", 0)),
-        checkpoint=checkpoint,
-    )
-    path = synset.save(out / "set.safetensors")
-    dd.save_grid(synset, out / "grid.png")
-    resolved = {**{k: v for k, v in doc.items() if k != "config"}, "config": synset.config}
-    (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
-    print(f"saved {path} ({synset.images.shape[0]} images) and {out / 'grid.png'}")
-    if eval_cfg is not None:
-        ev = dd.evaluate(synset, data, eval_cfg)
-        _write_json(out / "eval.json", ev.to_dict())
-        print(ev.table())
+        check_ipc(data, top["ipc"])
+        checkpoint = out / "checkpoint.pt"
+        if args.overwrite and not args.resume:
+            checkpoint.unlink(missing_ok=True)  # start afresh, as asked
+        synset = dd.distill(
+            data, top["method"], top["ipc"], config, seed=top.get("seed", 0), checkpoint=checkpoint
+        )
+        path = synset.save(out / "set.safetensors")
+        dd.save_grid(synset, out / "grid.png")
+        resolved = {**doc, **top, "config": synset.config}
+        _write_text(out / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+        print(f"saved {path} ({synset.images.shape[0]} images) and {out / 'grid.png'}")
+        if eval_cfg is not None:
+            ev = dd.evaluate(synset, data, eval_cfg)
+            if args.compare:
+                from datadistill.evaluation import compare_to
+
+                compare_to(ev, synset, data, tuple(args.compare.split(",")))
+            _write_text(out / "eval.json", json.dumps(ev.to_dict(), indent=2))
+            print(ev.table())
     return 0
+
+
+def _file_section(path: str, section: str) -> dict[str, Any]:
+    return _load_yaml(path).get(section) or {}
 
 
 def _eval_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -158,25 +218,51 @@ def _eval_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _write_json(path: Path, obj: Any) -> None:
+def _write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2))
+    tmp.write_text(text)
     os.replace(tmp, path)
 
 
+def _data_root(args: argparse.Namespace, synset: Any) -> str | None:
+    """``--data-root``, else ``$DATADISTILL_DATA``, else the root the set was made from (said on
+    stderr), else None (the user cache)."""
+    if args.data_root is not None or os.environ.get("DATADISTILL_DATA"):
+        return args.data_root
+    recorded = synset.meta.get("data_root")
+    if recorded and Path(recorded).is_dir() and (args.dataset or synset.info.name) != "digits":
+        print(
+            f"datadistill: using the data root recorded with the set: {recorded}", file=sys.stderr
+        )
+        return recorded
+    return None
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    import datadistill as dd
+    from datadistill.datasets import DATASETS
+    from datadistill.evaluation import compare_to, knn_table
+    from datadistill.evaluation.protocol import DatasetMismatchError
+
     synset = dd.SyntheticSet.load(args.set_file)
     cfg = _eval_config(_eval_overrides(args))
     args.knn = args.knn or args.knn_only
     name = args.dataset or synset.info.name
+    DATASETS.get(name)
+    if name != synset.info.name:  # known before any data is read
+        raise DatasetMismatchError(
+            f"set was made from {synset.info.name}, not {name}; evaluate it on {synset.info.name}"
+        )
     data = dd.load_dataset(
         name,
-        args.data_root,
+        _data_root(args, synset),
         download=args.download,
         device=args.device,
         zca=synset.zca is not None,
         zca_reg=synset.zca.reg if synset.zca else 0.1,
         val_seed=int(synset.meta.get("val_seed", 0)),
+        flip=synset.info.flip,
     )
     doc: dict[str, Any] = {"set": str(args.set_file)}
     if args.knn:
@@ -190,11 +276,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         doc.update(ev.to_dict())
         print(ev.table())
     if args.out:
-        _write_json(Path(args.out), doc)
+        _write_text(Path(args.out), json.dumps(doc, indent=2))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    import datadistill as dd
+
     synset = dd.SyntheticSet.load(args.set_file)
     path = dd.save_grid(synset, args.out)
     print(f"wrote {path}")
@@ -206,10 +294,19 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
         "--data-root",
         dest="data_root",
         default=None,
-        help="folder with the datasets (default: $DATADISTILL_DATA, then ~/.cache/datadistill)",
+        help="folder with the datasets; for imagefolder the folder holding train/ and test/, for "
+        "npz the one holding train.npz and test.npz (default: $DATADISTILL_DATA, then "
+        "~/.cache/datadistill)",
     )
     p.add_argument("--download", action="store_true", help="download missing dataset files")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for PyTorch (default: one per core; give each of two jobs "
+        "sharing a machine half the cores)",
+    )
 
 
 def _add_eval_args(p: argparse.ArgumentParser) -> None:
@@ -222,15 +319,22 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--augment", default=None, help="auto, none, dc or dsa")
     p.add_argument("--batched", default=None, help="train the runs together: auto, yes, no")
+    p.add_argument(
+        "--compare",
+        default=None,
+        help="also score relative to references on the same protocol: random, full (costly)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="datadistill", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"datadistill {dd.__version__}")
+    parser = argparse.ArgumentParser(prog="datadistill", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"datadistill {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="list datasets, models and methods, or a method's settings")
-    p.add_argument("kind", nargs="?", help="datasets, models, methods, or a method's name")
+    p = sub.add_parser(
+        "list", help="list datasets, models and methods; or what one of them is and its settings"
+    )
+    p.add_argument("kind", nargs="?", help="datasets, models, methods, or one name")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("distill", help="make a small set with a method and save it")
@@ -252,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue from OUT/checkpoint.pt (iterative methods)"
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the set (and start afresh from any checkpoint) already in OUT",
+    )
     p.add_argument("--seed-eval", dest="seed_eval", type=int, default=None)
     _add_data_args(p)
     _add_eval_args(p)
@@ -268,11 +377,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--knn-only", dest="knn_only", action="store_true", help="k-NN only, no training"
     )
-    p.add_argument(
-        "--compare",
-        default=None,
-        help="also score relative to references on the same protocol: random, full (costly)",
-    )
     _add_data_args(p)
     _add_eval_args(p)
     p.set_defaults(func=cmd_evaluate)
@@ -286,16 +390,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """What bad input raises: reported as one line and exit code 2 (never a traceback)."""
+    from datadistill.registry import UnknownNameError
+
+    return (UnknownNameError, ValueError, OSError, yaml.YAMLError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "threads", None):
+            import torch
+
+            torch.set_num_threads(args.threads)
         return args.func(args)
-    except USER_ERRORS as e:
-        print(f"datadistill: error: {e}", file=sys.stderr)
+    except BrokenPipeError:  # e.g. `datadistill list | head`: no traceback from the print
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print("datadistill: error: output closed early (broken pipe)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("datadistill: interrupted", file=sys.stderr)
         return 130
+    except _user_errors() as e:
+        print(f"datadistill: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":

@@ -35,6 +35,20 @@ def _image_files(split_dir: Path, classes: list[str]) -> list[tuple[Path, int]]:
     ]
 
 
+def _check_no_empty_class(
+    split_dir: Path, classes: list[str], files: list[tuple[Path, int]]
+) -> None:
+    """Refuse a class folder without images now, naming it, rather than fail later on its size."""
+    present = {label for _, label in files}
+    empty = [split_dir / name for label, name in enumerate(classes) if label not in present]
+    if empty:
+        listed = ", ".join(str(d) for d in empty)
+        raise DataFormatError(
+            f"{listed}: no images (png, jpg, ...); every class folder under {split_dir} needs at "
+            "least one image, or remove the folder"
+        )
+
+
 def _read_image(path: Path, mode: str | None = None) -> np.ndarray:
     """The pixels of ``path`` in ``mode``; by default "L" if grey, else "RGB"."""
     try:
@@ -68,9 +82,13 @@ def load_imagefolder(root: Path, download: bool) -> RawData:
     layout = "<root>/train/<class>/<image> and <root>/test/<class>/<image> (png, jpg, ...)"
     train_dir, test_dir = require("imagefolder", root, ["train", "test"], layout, download)
     classes = _class_dirs(train_dir)
+    if len(classes) < 2:
+        raise DataFormatError(
+            f"{train_dir}: {len(classes)} class folder(s) {classes}; a dataset needs at least "
+            f"2 classes, laid out as {layout}"
+        )
     train_files = _image_files(train_dir, classes)
-    if not train_files:
-        raise DataFormatError(f"{train_dir}: no images in class sub-folders; expected {layout}")
+    _check_no_empty_class(train_dir, classes, train_files)
     first = _read_image(train_files[0][0])
     mode = "L" if first.ndim == 2 else "RGB"
     train = read_split(train_files, mode, first.shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import torch
@@ -16,7 +17,12 @@ def _to_float(x: torch.Tensor) -> torch.Tensor:
 
 
 def _check(raw: RawData) -> None:
+    """Refuse what no method can use: fewer than 2 classes, shapes or labels that do not fit."""
     info = raw.info
+    if info.num_classes < 2:
+        raise DataFormatError(
+            f"{info.name}: {info.num_classes} class(es); a dataset needs at least 2 classes"
+        )
     for split, x, y in (("train", raw.x_train, raw.y_train), ("test", raw.x_test, raw.y_test)):
         if x.ndim != 4 or tuple(x.shape[1:]) != info.shape:
             raise DataFormatError(
@@ -57,17 +63,25 @@ def load_dataset(
     zca_reg: float = 0.1,
     download: bool = False,
     device: str | torch.device = "cpu",
+    flip: bool | None = None,
 ) -> DataSplits:
     """Load ``name`` as normalised tensors with a fixed validation split carved from train.
 
     ``root`` falls back to ``$DATADISTILL_DATA`` and then the user cache; the root is only read
     (downloads, when asked for, go there too). ``val_size`` is a fraction of the training set or a
-    number of images; the split is stratified and fixed by ``val_seed``.
+    number of images; the split is stratified and fixed by ``val_seed``. The result's ``root`` is
+    the resolved data root, so a saved set can find its data again.
+
+    ``flip`` says whether a horizontal flip keeps an image's class; DSA/DM augmentation and the
+    evaluation's augmentation read it from ``info.flip``. ``None`` keeps the loader's value (true
+    for CIFAR, false for the MNIST family, USPS and SVHN); ``npz`` and ``imagefolder`` assume true,
+    which is wrong for digits or characters: pass ``flip=False`` there.
     """
     loader = DATASETS.get(name)
-    raw = loader(resolve_root(root), download)
+    data_root = resolve_root(root)
+    raw = loader(data_root, download)
     _check(raw)
-    info = raw.info
+    info = raw.info if flip is None else dataclasses.replace(raw.info, flip=flip)
     mean = torch.tensor(info.mean).view(1, -1, 1, 1)
     std = torch.tensor(info.std).view(1, -1, 1, 1)
     x_train = (_to_float(raw.x_train) - mean) / std
@@ -88,5 +102,6 @@ def load_dataset(
         test=TensorSet(x_test, y_test, info.num_classes),
         zca=transform,
         val_seed=val_seed,
+        root=data_root.resolve(),
     )
     return splits.to(device)

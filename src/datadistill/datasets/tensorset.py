@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
@@ -67,7 +69,9 @@ class DataSplits:
     """A loaded dataset: train (minus validation), a fixed seeded validation split, and test.
 
     The validation split is used for every choice a method makes; the test split only for
-    reported numbers. ``zca`` holds the whitening transform when one was applied.
+    reported numbers. ``zca`` holds the whitening transform when one was applied; ``root`` is the
+    resolved data root the set was loaded from (``None`` when built in memory), for a distilled
+    set's metadata, so that its evaluation can find the data again.
     """
 
     info: DatasetInfo
@@ -76,13 +80,10 @@ class DataSplits:
     test: TensorSet
     zca: ZCA | None = None
     val_seed: int = 0
+    root: Path | None = None
 
     def to(self, device: torch.device | str) -> DataSplits:
-        return DataSplits(
-            self.info,
-            self.train.to(device),
-            self.val.to(device),
-            self.test.to(device),
-            self.zca,
-            self.val_seed,
+        """The same splits on ``device``; every other field is kept."""
+        return dataclasses.replace(
+            self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device)
         )

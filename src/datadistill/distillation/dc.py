@@ -26,6 +26,7 @@ from datadistill.distillation.losses import DISTANCES
 from datadistill.evaluation.train import fit
 from datadistill.methods import METHODS
 from datadistill.models import inference_batch
+from datadistill.settings import at_least, positive
 
 # The paper's (outer_loop, inner_loop) by images per class.
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -48,6 +49,13 @@ class DCConfig(IterativeConfig):
     dsa_strategy: str = "color_crop_cutout_flip_scale_rotate"
     batched_classes: str | bool = "auto"
     real_chunk: int = -1  # -1: small chunks on a CPU, one pass on a GPU; 0: one pass
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        positive(self, "lr_net")
+        at_least(self, 1, "batch_real", "batch_train", "bn_images_per_class")
+        at_least(self, 0, "outer_loop", "inner_loop")
+        at_least(self, -1, "real_chunk")
 
     def loops(self, ipc: int) -> tuple[int, int]:
         """``outer_loop``/``inner_loop`` if set, else the paper's values for ``ipc`` (0 = by IPC)."""

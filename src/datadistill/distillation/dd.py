@@ -30,6 +30,7 @@ from datadistill.distillation.iterative import IterativeConfig, IterativeDistill
 from datadistill.methods import METHODS
 from datadistill.models import create_model, create_seeded_model, draw_seed
 from datadistill.models.factory import WEIGHT_INITS
+from datadistill.settings import at_least, positive
 from datadistill.synset import SetFileError, SyntheticSet
 
 Params = dict[str, torch.Tensor]
@@ -88,8 +89,10 @@ class DDConfig(IterativeConfig):
             )
         if self.label_space not in ("raw", "simplex"):
             raise ValueError(f"label_space must be 'raw' or 'simplex', got {self.label_space!r}")
-        if self.epochs < 1 or self.n_nets < 1 or self.steps < 0:
-            raise ValueError("epochs and n_nets must be >= 1 and steps >= 0")
+        at_least(self, 1, "epochs", "n_nets", "decay_every", "batch_real")
+        at_least(self, 0, "steps", "n_images")
+        positive(self, "lr_init", "decay_factor")
+        at_least(self, 0, "beta1")
 
 
 def gd_step(model: torch.nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, lr) -> Params:

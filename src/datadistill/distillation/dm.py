@@ -18,6 +18,7 @@ from datadistill.distillation.base import siamese_class_batches
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
 from datadistill.models import forward_in_chunks, inference_batch
+from datadistill.settings import at_least, positive
 
 
 @dataclass
@@ -30,6 +31,12 @@ class DMConfig(IterativeConfig):
     model: str = "convnet"
     dsa_strategy: str = "color_crop_cutout_flip_scale_rotate"
     class_chunk: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        positive(self, "lr_img_large_ipc")
+        at_least(self, 1, "batch_real")
+        at_least(self, 0, "class_chunk")
 
 
 def _mean_embeddings(
@@ -50,6 +57,9 @@ class DM(IterativeDistillation):
 
     def lr_img(self, ipc: int) -> float:
         return self.config.lr_img_large_ipc if ipc >= 100 else self.config.lr_img
+
+    def rate_setting(self, ipc: int) -> str:
+        return "lr_img_large_ipc" if ipc >= 100 else "lr_img"
 
     def loss(
         self,

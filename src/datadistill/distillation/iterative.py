@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import math
 import os
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields
@@ -23,6 +24,7 @@ from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.base import DistillationMethod, InitConfig
 from datadistill.models import create_seeded_model, draw_seed
 from datadistill.models.compiled import compiled
+from datadistill.settings import at_least, one_of, positive
 from datadistill.synset import SetFileError, SyntheticSet
 
 
@@ -39,10 +41,15 @@ class IterativeConfig(InitConfig):
     amp: str = "none"  # "bf16": forward passes under bfloat16 autocast (for tensor-core GPUs)
     channels_last: bool = False  # networks and images in NHWC layout (faster convs on GPUs)
     compile: bool = False  # torch.compile real-data passes and DC's inner training (per arch.)
+    # a run stops as diverged when a learned pixel leaves the real data's [min, max] by more than
+    # this many times its width (0: only NaN and infinities stop it)
+    divergence_range: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.amp not in ("none", "bf16"):
-            raise ValueError(f"amp must be 'none' or 'bf16', got {self.amp!r}")
+        at_least(self, 1, "iterations", "checkpoint_every", "eval_epochs")
+        at_least(self, 0, "eval_every", "momentum", "divergence_range")
+        positive(self, "lr_img")
+        one_of(self, "amp", ("none", "bf16"))
         if self.keep not in ("last", "best"):
             raise ValueError(
                 f"keep must be 'last' or 'best' (on the validation split), got {self.keep!r}"
@@ -51,6 +58,11 @@ class IterativeConfig(InitConfig):
             raise ValueError(
                 "keep='best' needs eval_every > 0 (validation accuracy picks the best)"
             )
+
+
+class DivergenceError(ValueError):
+    """A run whose loss or learned tensors became NaN or infinite, or whose images left the data's
+    range by more than ``divergence_range``; raised at once, before the bad state is saved."""
 
 
 class IterativeDistillation(DistillationMethod):
@@ -85,6 +97,10 @@ class IterativeDistillation(DistillationMethod):
 
     def lr_img(self, ipc: int) -> float:
         return self.config.lr_img
+
+    def rate_setting(self, ipc: int) -> str:
+        """The setting whose value ``lr_img`` returns (named when a run diverges)."""
+        return "lr_img"
 
     def step(
         self,
@@ -147,33 +163,38 @@ class IterativeDistillation(DistillationMethod):
         images, labels = self.prepare(data, ipc, generator)
         opt = self.make_optimizer([images, *self.extra.values()], ipc)
         first = self._resume(images, opt, generator, ipc)
+        self.saved_at = first if self.checkpoint is not None and first else None
+        bounds = self._image_bounds(data)
+        self.rate = (self.rate_setting(ipc), self.lr_img(ipc))
         if first > cfg.iterations:
             raise ValueError(
                 f"the checkpoint is at iteration {first}, past iterations={cfg.iterations}"
             )
-        bar = tqdm(
+        with tqdm(
             range(first, cfg.iterations),
             desc=type(self).__name__,
             disable=not progress,
             leave=False,
-        )
-        loss_value = float("nan")
-        for it in bar:
-            self.iteration = it
-            with self.precision(images.device):
-                loss_value = self.step(data, images, labels, ipc, generator, opt)
-            postfix = {"loss": f"{loss_value:.4g}"}
-            if cfg.eval_every > 0 and (it + 1) % cfg.eval_every == 0:
-                acc = self._validate(data, images, labels, it + 1)
-                self.history.append([it + 1, acc])
-                if self.best is None or acc > self.best[0]:
-                    self.best = (acc, self._snapshot(images))
-            if self.history:
-                postfix["val"] = f"{self.history[-1][1]:.2f}"
-            bar.set_postfix(postfix)
-            last = it + 1 == cfg.iterations  # a finished run can be continued or reused
-            if self.checkpoint is not None and ((it + 1) % cfg.checkpoint_every == 0 or last):
-                self._save(images, opt, generator, ipc, it + 1)
+        ) as bar:  # closed (its line cleared) on an error too
+            loss_value = float("nan")
+            for it in bar:
+                self.iteration = it
+                with self.precision(images.device):
+                    loss_value = self.step(data, images, labels, ipc, generator, opt)
+                self._check_diverged(loss_value, images, bounds, it + 1)
+                postfix = {"loss": f"{loss_value:.4g}"}
+                if cfg.eval_every > 0 and (it + 1) % cfg.eval_every == 0:
+                    acc = self._validate(data, images, labels, it + 1)
+                    self.history.append([it + 1, acc])
+                    if self.best is None or acc > self.best[0]:
+                        self.best = (acc, self._snapshot(images))
+                if self.history:
+                    postfix["val"] = f"{self.history[-1][1]:.2f}"
+                bar.set_postfix(postfix)
+                last = it + 1 == cfg.iterations  # a finished run can be continued or reused
+                if self.checkpoint is not None and ((it + 1) % cfg.checkpoint_every == 0 or last):
+                    self._save(images, opt, generator, ipc, it + 1)
+                    self.saved_at = it + 1
         chosen = self._snapshot(images)
         if cfg.keep == "best" and self.best is not None:
             chosen = self.best[1]
@@ -182,6 +203,48 @@ class IterativeDistillation(DistillationMethod):
         if self.history:
             out.meta["val_history"] = self.history
         return out
+
+    def _image_bounds(self, data: DataSplits) -> tuple[float, float] | None:
+        """The range learned pixels may not leave: the real data's widened by
+        ``divergence_range`` times its width on each side (None: no range check)."""
+        if self.config.divergence_range <= 0:
+            return None
+        lo, hi = (float(v) for v in torch.aminmax(data.train.images))
+        margin = self.config.divergence_range * max(hi - lo, 1e-6)
+        return lo - margin, hi + margin
+
+    def _check_diverged(
+        self, loss: float, images: torch.Tensor, bounds: tuple[float, float] | None, it: int
+    ) -> None:
+        """Stop at once, naming the iteration and the setting to lower, when the loss or a learned
+        tensor is not finite or the images leave ``bounds``; the checkpoint on disk is from before."""
+        lo, hi = torch.aminmax(images.detach())
+        finite = [torch.isfinite(t.detach()).all() for t in self.extra.values()]
+        lo, hi, *finite = torch.stack([lo.float(), hi.float(), *finite]).tolist()
+        problem = None
+        if not math.isfinite(loss):
+            problem = f"the loss is {loss}"
+        elif not (math.isfinite(lo) and math.isfinite(hi)):
+            problem = "the images hold NaN or infinite values"
+        elif not all(finite):
+            bad = [k for k, ok in zip(self.extra, finite, strict=True) if not ok]
+            problem = f"the learned {', '.join(bad)} hold NaN or infinite values"
+        elif bounds is not None and (lo < bounds[0] or hi > bounds[1]):
+            problem = (
+                f"the images reached [{lo:.3g}, {hi:.3g}], outside [{bounds[0]:.3g}, "
+                f"{bounds[1]:.3g}] (divergence_range={self.config.divergence_range:g})"
+            )
+        if problem is None:
+            return
+        kept = (
+            f"; the last good checkpoint, iteration {self.saved_at}, is kept in {self.checkpoint}"
+            if self.saved_at
+            else "; no checkpoint was saved"
+        )
+        raise DivergenceError(
+            f"{type(self).__name__} diverged at iteration {it}: {problem}. Lower {self.rate[0]} "
+            f"(now {self.rate[1]:g}){kept}; no set was saved"
+        )
 
     def prepare(
         self, data: DataSplits, ipc: int, generator: torch.Generator

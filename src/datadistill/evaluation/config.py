@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from datadistill.datasets.info import DatasetInfo
+from datadistill.settings import at_least, positive
 from datadistill.synset import SyntheticSet
 
 
@@ -49,10 +50,9 @@ class EvalConfig:
         return 300 if self.resolved_augment(info) == "none" else 1000
 
     def __post_init__(self) -> None:
-        if self.runs < 1:
-            raise ValueError(f"runs must be >= 1, got {self.runs}")
-        if self.epochs is not None and self.epochs < 0:
-            raise ValueError(f"epochs must be >= 0, got {self.epochs}")
+        at_least(self, 1, "runs", "batch_size")
+        at_least(self, 0, "epochs", "test_batch_size", "momentum", "weight_decay")
+        positive(self, "lr")
         if self.split not in ("test", "val"):
             raise ValueError(f"split must be 'test' or 'val', got {self.split!r}")
         if self.batched not in ("auto", "yes", "no"):

@@ -9,11 +9,13 @@ per-step learning rates. Every random choice comes from the generator handed in.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from datadistill.datasets.augmentation import Augmentation, NoAugmentation
 from datadistill.datasets.tensorset import TensorSet
@@ -118,21 +120,40 @@ def fit_split(
     batch_size: int,
     generator: torch.Generator,
     on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None,
+    progress: str | None = None,
 ) -> nn.Module:
     """Train on a whole split (e.g. the training set, for an embedder or forgetting scores) with
-    the protocol's optimiser settings: SGD, momentum 0.9, weight decay 5e-4."""
-    return fit(
-        model,
-        split.images,
-        split.labels,
-        epochs=epochs,
-        lr=lr,
-        momentum=0.9,
-        weight_decay=5e-4,
-        batch_size=batch_size,
-        generator=generator,
-        on_batch=on_batch,
+    the protocol's optimiser settings: SGD, momentum 0.9, weight decay 5e-4.
+
+    ``progress``: the description of a progress bar (on stderr) that advances per batch, for
+    trainings long enough to look stuck without one; ``None`` shows none. The bar draws nothing
+    at random, so the result is the same either way."""
+    bar = tqdm(
+        total=epochs * math.ceil(len(split) / batch_size),
+        desc=progress,
+        unit="batch",
+        leave=False,
+        disable=progress is None,
     )
+
+    def advance(ix: torch.Tensor, logits: torch.Tensor) -> None:
+        if on_batch:
+            on_batch(ix, logits)
+        bar.update()
+
+    with bar:
+        return fit(
+            model,
+            split.images,
+            split.labels,
+            epochs=epochs,
+            lr=lr,
+            momentum=0.9,
+            weight_decay=5e-4,
+            batch_size=batch_size,
+            generator=generator,
+            on_batch=on_batch if progress is None else advance,
+        )
 
 
 def fit_batched(

@@ -32,8 +32,17 @@ from datadistill.models.functional import (
 )
 from datadistill.models.lenet import LeNet
 from datadistill.models.mlp import MLP
-from datadistill.models.resnet import ResNet
 from datadistill.models.vgg import VGG
+
+
+def __getattr__(name: str) -> type:
+    """``ResNet`` on first use (its module imports torchvision)."""
+    if name == "ResNet":
+        from datadistill.models.resnet_net import ResNet
+
+        return ResNet
+    raise AttributeError(f"module 'datadistill.models' has no attribute {name!r}")
+
 
 __all__ = [
     "init_weights",

@@ -11,6 +11,7 @@ import torch
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.methods import Method
 from datadistill.selection.embedding import EmbedderConfig, embed, embedding_model
+from datadistill.settings import at_least, one_of
 from datadistill.synset import SyntheticSet
 
 
@@ -25,15 +26,22 @@ class EmbeddingConfig:
     embed_epochs: int = 2
     embed_seed: int = 0
 
+    def __post_init__(self) -> None:
+        one_of(self, "embedding", ("convnet", "pixels"))
+        at_least(self, 1, "embed_epochs")
+
     def embedder(self) -> EmbedderConfig:
         return EmbedderConfig(
             model=self.embed_model, epochs=self.embed_epochs, seed=self.embed_seed
         )
 
 
-def class_features(data: DataSplits, config: EmbeddingConfig) -> list[torch.Tensor]:
-    """Per class, the features of its training images in the embedding space ``config`` names."""
-    model = embedding_model(data, config.embedding, config.embedder())
+def class_features(
+    data: DataSplits, config: EmbeddingConfig, progress: bool = True
+) -> list[torch.Tensor]:
+    """Per class, the features of its training images in the embedding space ``config`` names
+    (``progress``: a bar while an embedder is trained for it)."""
+    model = embedding_model(data, config.embedding, config.embedder(), progress)
     return [
         embed(model, data.train.images[data.train.indices_of(c)])
         for c in range(data.info.num_classes)

@@ -17,6 +17,7 @@ from datadistill.methods import METHODS
 from datadistill.models import draw_seed
 from datadistill.selection.base import SelectionMethod
 from datadistill.selection.random import RandomSelection
+from datadistill.settings import at_least, positive
 
 
 @dataclass
@@ -26,6 +27,10 @@ class BestOfRandomConfig:
     model: str = "convnet"
     epochs: int = 100
     val_images: int = 1000
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "candidates", "epochs", "val_images")
+        positive(self, "keep_fraction")
 
 
 @METHODS.register("best-of-random")

@@ -13,6 +13,7 @@ from datadistill.evaluation.train import fit_split
 from datadistill.methods import METHODS
 from datadistill.models import create_seeded_model, draw_seed
 from datadistill.selection.base import SelectionMethod
+from datadistill.settings import at_least, positive
 
 
 @dataclass
@@ -24,6 +25,8 @@ class ForgettingConfig:
     order: str = "most"
 
     def __post_init__(self) -> None:
+        at_least(self, 1, "epochs", "batch_size")
+        positive(self, "lr")
         if self.order not in ("most", "least"):
             raise ValueError(f"order must be 'most' or 'least', got {self.order!r}")
 

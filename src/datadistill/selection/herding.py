@@ -33,6 +33,6 @@ class Herding(SelectionMethod):
     stochastic = False
 
     def select(self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True):
-        feats = class_features(data, self.config)
+        feats = class_features(data, self.config, progress)
         chosen = [data.train.indices_of(c)[herd(f, ipc).to(f.device)] for c, f in enumerate(feats)]
         return torch.cat(chosen), None

@@ -29,7 +29,7 @@ class KCenter(SelectionMethod):
     stochastic = False
 
     def select(self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True):
-        feats = class_features(data, self.config)
+        feats = class_features(data, self.config, progress)
         chosen = [
             data.train.indices_of(c)[kcenter_greedy(f, ipc).to(f.device)]
             for c, f in enumerate(feats)

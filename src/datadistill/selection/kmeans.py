@@ -12,6 +12,7 @@ from datadistill.datasets.tensorset import DataSplits
 from datadistill.methods import METHODS, Method
 from datadistill.models import draw_seed
 from datadistill.selection.base import EmbeddingConfig, SelectionMethod, class_features
+from datadistill.settings import at_least
 from datadistill.synset import SyntheticSet
 
 
@@ -20,6 +21,10 @@ class KMeansConfig(EmbeddingConfig):
     embedding: str = "pixels"
     n_init: int = 3
     max_iter: int = 100
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, 1, "n_init", "max_iter")
 
 
 def cluster(
@@ -40,7 +45,7 @@ class KMeansNearest(SelectionMethod):
 
     def select(self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True):
         chosen = []
-        for c, f in enumerate(class_features(data, self.config)):
+        for c, f in enumerate(class_features(data, self.config, progress)):
             seed = draw_seed(generator)
             _, centres = cluster(f, ipc, self.config, seed)
             nearest = torch.cdist(centres.to(f.device), f.float()).argmin(1)
@@ -58,7 +63,7 @@ class KMeansCentroid(Method):
         self, data: DataSplits, ipc: int, generator: torch.Generator, progress: bool = True
     ) -> SyntheticSet:
         images, labels, sizes = [], [], []
-        for c, f in enumerate(class_features(data, self.config)):
+        for c, f in enumerate(class_features(data, self.config, progress)):
             seed = draw_seed(generator)
             assign, _ = cluster(f, ipc, self.config, seed)
             members = data.train.images[data.train.indices_of(c)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
@@ -9,8 +11,10 @@ import datadistill as dd
 
 
 @pytest.fixture(autouse=True)
-def _two_threads() -> None:
-    torch.set_num_threads(2)
+def _one_thread() -> None:
+    """One thread: as fast as two for these tiny models on a 2-core machine, and no thread
+    oversubscription when another torch job shares the cores (subprocesses inherit it too)."""
+    torch.set_num_threads(int(os.environ.get("DATADISTILL_TEST_THREADS", "1")))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -18,6 +22,7 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Trained embedders are cached under the user cache; tests use a fresh one of their own."""
     mp = pytest.MonkeyPatch()
     mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    mp.setenv("OMP_NUM_THREADS", os.environ.get("DATADISTILL_TEST_THREADS", "1"))
     yield
     mp.undo()
 

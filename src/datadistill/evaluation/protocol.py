@@ -53,6 +53,7 @@ class Evaluation:
     n_images: int
     relative: dict[str, dict[str, float]] = field(default_factory=dict)
     references: dict[str, dict[str, ModelResult]] = field(default_factory=dict)
+    models: dict[str, list[torch.nn.Module]] = field(default_factory=dict)  # with keep_models
 
     def table(self) -> str:
         lines = [f"{'model':<16} {'accuracy (%)':>16} {'runs':>5} {'s/run':>8}"]
@@ -60,6 +61,13 @@ class Evaluation:
             lines.append(
                 f"{r.model:<16} {r.mean:>8.2f} ± {r.std:<5.2f} {len(r.accs):>5} {r.seconds_per_run:>8.1f}"
             )
+        for name, refs in self.references.items():
+            for r in refs.values():
+                label = f"{r.model} [{name}]"
+                lines.append(
+                    f"{label:<16} {r.mean:>8.2f} ± {r.std:<5.2f} {len(r.accs):>5} "
+                    f"{r.seconds_per_run:>8.1f}"
+                )
         for name, rel in self.relative.items():
             cells = ", ".join(f"{m}: {v:.3f}" for m, v in rel.items())
             lines.append(f"relative to {name}: {cells}")
@@ -112,8 +120,10 @@ def evaluate(
     config: EvalConfig | None = None,
     *,
     progress: bool = True,
+    keep_models: bool = False,
 ) -> Evaluation:
-    """Train ``config.runs`` fresh models per architecture on ``synset`` and test each once.
+    """Train ``config.runs`` fresh models per architecture on ``synset`` and test each once
+    (``keep_models``: the trained networks are kept in ``Evaluation.models``).
 
     A set with learned learning rates (``synset.lrs``) is trained as it was distilled; any other
     set with the field's SGD protocol. Scores are on ``data.test`` (or ``data.val`` when
@@ -140,6 +150,7 @@ def evaluate(
         )
     scheme = synset.meta.get("weight_init", "default") if distilled else "default"
     results: dict[str, ModelResult] = {}
+    kept: dict[str, list[torch.nn.Module]] = {}
     total = len(names) * cfg.runs * (1 if distilled else epochs)
     bar = tqdm(total=total, desc="evaluate", disable=not progress, leave=False)
     for name in names:
@@ -168,8 +179,10 @@ def evaluate(
         accs = [accuracy(m, target, cfg.test_batch_size) for m in models]
         elapsed = time.perf_counter() - start
         results[name] = ModelResult(name, accs, elapsed / cfg.runs, epochs, augment)
+        if keep_models:
+            kept[name] = models
     bar.close()
-    return Evaluation(results, cfg, int(synset.images.shape[0]))
+    return Evaluation(results, cfg, int(synset.images.shape[0]), models=kept)
 
 
 def compare_to(

@@ -28,6 +28,10 @@ _API = {
     "list_models": "datadistill.models",
     "save_grid": "datadistill.report",
     "SyntheticSet": "datadistill.synset",
+    "TrainedModel": "datadistill.inspect",
+    "train_model": "datadistill.inspect",
+    "save_model": "datadistill.inspect",
+    "load_model": "datadistill.inspect",
 }
 
 __all__ = sorted(_API)

@@ -280,6 +280,44 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """One network trained with the protocol's loop (on a dataset or a set file) and saved."""
+    import datadistill as dd
+    from datadistill.cli.outdir import claimed
+    from datadistill.datasets import DATASETS
+    from datadistill.inspect import save_model, train_model
+    from datadistill.models import MODELS
+
+    MODELS.get(args.model)
+    synset = dd.SyntheticSet.load(args.set_file) if args.set_file else None
+    name = args.dataset or (synset.info.name if synset else None)
+    if name is None:
+        raise ValueError("give --dataset, or --set-file to train on a set")
+    DATASETS.get(name)
+    if synset is not None and name != synset.info.name:
+        raise ValueError(f"the set was made from {synset.info.name}, not {name}")
+    out = Path(args.out)
+    with claimed(out, overwrite=args.overwrite, product="model.safetensors"):
+        data = dd.load_dataset(
+            name,
+            _data_root(args, synset) if synset is not None else args.data_root,
+            download=args.download,
+            device=args.device,
+            zca=synset is not None and synset.zca is not None,
+            val_seed=int(synset.meta.get("val_seed", 0)) if synset else 0,
+            flip=synset.info.flip if synset else None,
+        )
+        trained = train_model(
+            data, args.model, synset=synset, epochs=args.epochs, seed=args.seed or 0
+        )
+        if synset is not None:
+            trained.meta["set_file"] = str(Path(args.set_file).resolve())
+        path = save_model(trained, out)
+    acc = trained.meta["test_accuracy"]
+    print(f"saved {path}: {args.model} on {trained.meta['trained_on']}, test accuracy {acc:.2f}%")
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     import datadistill as dd
 
@@ -380,6 +418,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(p)
     _add_eval_args(p)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train one network (on a dataset or a set) and save it")
+    p.add_argument("--dataset", default=None, help="the dataset (default: the set's)")
+    p.add_argument("--model", default="convnet", help="architecture (default convnet)")
+    p.add_argument("--set-file", dest="set_file", default=None, help="train on this set")
+    p.add_argument(
+        "--epochs", type=int, default=None, help="default: 5 on a dataset, the protocol's on a set"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder (model.safetensors, model.json)")
+    p.add_argument("--overwrite", action="store_true", help="replace a model already in OUT")
+    _add_data_args(p)
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
         "show", help="write a PNG grid of a set, one row per class (one strip at one per class)"

@@ -20,10 +20,13 @@ class OutputFolderError(ValueError):
 
 
 @contextlib.contextmanager
-def claimed(out: Path, *, resume: bool, overwrite: bool) -> Iterator[Path]:
-    """Lock ``out`` for this process and check that the run may write there: an existing set is
-    replaced only with ``overwrite`` or when ``resume`` continues the run that made it; an
-    existing checkpoint needs ``resume`` (to continue it) or ``overwrite`` (to start afresh)."""
+def claimed(
+    out: Path, *, resume: bool = False, overwrite: bool = False, product: str = "set.safetensors"
+) -> Iterator[Path]:
+    """Lock ``out`` for this process and check that the run may write there: an existing
+    ``product`` (the set, or a trained model) is replaced only with ``overwrite`` or when
+    ``resume`` continues the run that made it; an existing checkpoint needs ``resume`` (to
+    continue it) or ``overwrite`` (to start afresh)."""
     if out.exists() and not out.is_dir():
         raise OutputFolderError(f"--out {out} is a file; give a folder (new or a run's)")
     out.mkdir(parents=True, exist_ok=True)
@@ -39,14 +42,14 @@ def claimed(out: Path, *, resume: bool, overwrite: bool) -> Iterator[Path]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        _check_contents(out, resume=resume, overwrite=overwrite)
+        _check_contents(out, resume=resume, overwrite=overwrite, product=product)
         yield out
     finally:
         os.close(fd)  # closing releases the lock
 
 
-def _check_contents(out: Path, *, resume: bool, overwrite: bool) -> None:
-    checkpoint, synset = out / "checkpoint.pt", out / "set.safetensors"
+def _check_contents(out: Path, *, resume: bool, overwrite: bool, product: str) -> None:
+    checkpoint, synset = out / "checkpoint.pt", out / product
     if resume and not checkpoint.exists():
         raise OutputFolderError(f"--resume: {checkpoint} does not exist; nothing to continue")
     if checkpoint.exists() and not (resume or overwrite):

@@ -261,7 +261,34 @@ def scoring_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def startup_table(rows: list[dict]) -> list[str]:
+    header = "command|code|median s|runs (s)|machine|date"
+    cells = [
+        [
+            f"`{r['command']}`",
+            f"{r['label']} ({r['code_commit']})",
+            f"{r['median_s']:.2f}",
+            ", ".join(f"{t:.2f}" for t in r["runs_s"]),
+            r["machine"],
+            r["date"][:10],
+        ]
+        for r in rows
+    ]
+    return _table(header, cells)
+
+
+def contention_table(rows: list[dict]) -> list[str]:
+    header = "tests|torch threads|beside|seconds|machine"
+    cells = [
+        [r["tests"], r["threads"], r["neighbour"] or "nothing", r["seconds"], r["machine"]]
+        for r in rows
+    ]
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "startup": startup_table,
+    "contention": contention_table,
     "dd-scoring": scoring_table,
     "dd-speed": dd_speed_table,
     "time_to_accuracy": time_to_accuracy_table,

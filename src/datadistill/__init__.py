@@ -32,6 +32,8 @@ _API = {
     "train_model": "datadistill.inspect",
     "save_model": "datadistill.inspect",
     "load_model": "datadistill.inspect",
+    "explain": "datadistill.inspect",
+    "maximize": "datadistill.inspect",
 }
 
 __all__ = sorted(_API)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from datadistill import __version__
+from datadistill.cli.inspect_commands import add_parsers as add_inspect_parsers
 
 # Top-level keys of an experiment file (and of ``--set``); ``config:`` and ``eval:`` are sections.
 TOP_LEVEL = {
@@ -431,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a model already in OUT")
     _add_data_args(p)
     p.set_defaults(func=cmd_train)
+
+    add_inspect_parsers(sub, _add_data_args)
 
     p = sub.add_parser(
         "show", help="write a PNG grid of a set, one row per class (one strip at one per class)"

@@ -43,6 +43,21 @@ def last_conv(model: nn.Module) -> str:
     return names[-1]
 
 
+ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh)
+
+
+def last_conv_block(model: nn.Module) -> str:
+    """The activation that follows the last 2-D convolution (the output of the last conv block),
+    else the last convolution. Grad-CAM's default: between a convolution and its activation an
+    instance or group norm removes the spatial mean of the gradient, which is exactly what
+    Grad-CAM weights channels by, so at the convolution itself its map is zero."""
+    conv = last_conv(model)
+    names = [name for name, _ in model.named_modules()]
+    after = names[names.index(conv) + 1 :]
+    modules = dict(model.named_modules())
+    return next((n for n in after if isinstance(modules[n], ACTIVATIONS)), conv)
+
+
 @contextmanager
 def recording(model: nn.Module, name: str) -> Iterator[dict[str, torch.Tensor]]:
     """Inside the block, ``out["output"]`` is the output of layer ``name`` of the last forward."""

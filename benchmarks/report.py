@@ -286,7 +286,30 @@ def contention_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def faithfulness_table(rows: list[dict]) -> list[str]:
+    header = (
+        "dataset|model (test acc.)|method|deletion AUC ↓|random order AUC|rank corr. after "
+        "randomising top layers|ms / image|flags|device"
+    )
+    cells = [
+        [
+            r["dataset"],
+            f"{r['model']} ({r['model_test_accuracy']:.2f})",
+            r["method"],
+            f"{r['deletion_auc']:.3f}",
+            f"{r['random_order_auc']:.3f}",
+            f"{r['randomisation_spearman']:+.3f} ({r['randomised_layers']} layers)",
+            f"{r['seconds_per_image'] * 1000:.1f}",
+            "; ".join(r["flags"]) or "—",
+            r["device"],
+        ]
+        for r in rows
+    ]
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "faithfulness": faithfulness_table,
     "startup": startup_table,
     "contention": contention_table,
     "dd-scoring": scoring_table,

@@ -141,6 +141,7 @@ class SyntheticSet:
         }
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         os.close(fd)
+        os.chmod(tmp, 0o644)  # mkstemp's file is private; a saved file is not
         try:
             save_file(tensors, tmp, metadata={_META_KEY: json.dumps(doc)})
             os.replace(tmp, path)

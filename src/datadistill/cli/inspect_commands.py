@@ -96,8 +96,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
             seconds[title] = round((time.perf_counter() - start) / len(images), 4)
     preds = {tag: m.model(images).argmax(1).tolist() for tag, m in models.items()}
     names = data.info.class_names
+    says = "{t} says {c}" if args.compare else "says {c}"
     rows = [
-        f"{names[int(y)]}: " + ", ".join(f"{t} says {names[p[i]]}" for t, p in preds.items())
+        f"{names[int(y)]}: " + ", ".join(says.format(t=t, c=names[p[i]]) for t, p in preds.items())
         for i, y in enumerate(labels.tolist())
     ]
     out = save_explanations(images, maps, args.out, info=data.info, titles=rows)

@@ -96,6 +96,7 @@ def save_model(trained: TrainedModel, folder: str | os.PathLike[str]) -> Path:
     path = folder / WEIGHTS
     fd, tmp = tempfile.mkstemp(prefix=f".{WEIGHTS}.", dir=folder)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp's file is private; a saved file is not
     try:
         save_file(state, tmp, metadata={FORMAT: json.dumps(doc)})
         os.replace(tmp, path)

@@ -73,6 +73,7 @@ def save_explanations(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp's file is private; a saved file is not
     try:
         fig.savefig(tmp, format="png")
         os.replace(tmp, path)

@@ -53,6 +53,7 @@ FAST_SETTINGS: dict[str, dict] = {
     "dd": {"iterations": 3, "batch_real": 64, "model": "mlp", "eval_model": "mlp"},
     "sldd": {"iterations": 3, "batch_real": 64, "model": "mlp", "eval_model": "mlp"},
     "forgetting": {"epochs": 2},
+    "kip": {"iterations": 3, "batch_real": 200},
     "herding": {"embed_model": "convnet-w32"},
     "kcenter": {"embed_model": "convnet-w32"},
     "kmeans": {"n_init": 1},

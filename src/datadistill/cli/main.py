@@ -202,7 +202,9 @@ def cmd_distill(args: argparse.Namespace) -> int:
                 from datadistill.evaluation import compare_to
 
                 compare_to(ev, synset, data, tuple(args.compare.split(",")))
-            _write_text(out / "eval.json", json.dumps(ev.to_dict(), indent=2))
+            krr = _krr(synset, data)
+            doc_out = {**ev.to_dict(), **({"krr": krr} if krr else {})}
+            _write_text(out / "eval.json", json.dumps(doc_out, indent=2))
             print(ev.table())
     return 0
 
@@ -240,6 +242,18 @@ def _data_root(args: argparse.Namespace, synset: Any) -> str | None:
     return None
 
 
+def _krr(synset: Any, data: Any) -> dict[str, Any] | None:
+    """A kernel method's own number (kernel ridge regression on the set, test split), printed
+    and returned apart from the networks' accuracies; None for sets without a kernel."""
+    if not synset.meta.get("kernel"):
+        return None
+    from datadistill.evaluation import krr_accuracy
+
+    acc = krr_accuracy(synset, data)
+    print(f"kernel ridge regression ({synset.meta['kernel']['name']}), not a network: {acc:.2f}%")
+    return {"kernel": synset.meta["kernel"], "accuracy": acc}
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import datadistill as dd
     from datadistill.datasets import DATASETS
@@ -270,6 +284,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         table = knn_table(synset, data)
         doc["knn"] = table
         print("\n".join(f"k-NN {name}: {acc:.2f}%" for name, acc in table.items()))
+    krr = _krr(synset, data)
+    if krr:
+        doc["krr"] = krr
     if cfg.runs and not args.knn_only:
         ev = dd.evaluate(synset, data, cfg)
         if args.compare:

@@ -2,6 +2,7 @@
 
 from datadistill.evaluation.config import EvalConfig
 from datadistill.evaluation.knn import knn_accuracy, knn_table
+from datadistill.evaluation.krr import krr_accuracy
 from datadistill.evaluation.protocol import (
     DatasetMismatchError,
     Evaluation,
@@ -15,6 +16,7 @@ from datadistill.evaluation.protocol import (
 from datadistill.evaluation.train import accuracy, fit, fit_as_distilled, fit_batched
 
 __all__ = [
+    "krr_accuracy",
     "DatasetMismatchError",
     "EvalConfig",
     "Evaluation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from datadistill.datasets.info import DatasetInfo
-from datadistill.settings import at_least, positive
+from datadistill.settings import at_least, one_of, positive
 from datadistill.synset import SyntheticSet
 
 
@@ -31,6 +31,9 @@ class EvalConfig:
     seed: int = 0
     split: str = "test"
     batched: str = "auto"
+    # "auto": "mse" on the centred label vectors of kernel methods' sets (KIP, LS), as those sets
+    # are fitted by regression; "ce" (cross-entropy) on every other set
+    loss: str = "auto"
 
     def resolved_augment(self, info: DatasetInfo) -> str:
         return info.eval_augment if self.augment == "auto" else self.augment
@@ -44,6 +47,11 @@ class EvalConfig:
             return [str(synset.config.get("model", "convnet"))]
         return ["convnet"]
 
+    def resolved_loss(self, synset: SyntheticSet) -> str:
+        if self.loss != "auto":
+            return self.loss
+        return "mse" if synset.meta.get("label_offset") is not None else "ce"
+
     def resolved_epochs(self, info: DatasetInfo) -> int:
         if self.epochs is not None:
             return self.epochs
@@ -53,6 +61,7 @@ class EvalConfig:
         at_least(self, 1, "runs", "batch_size")
         at_least(self, 0, "epochs", "test_batch_size", "momentum", "weight_decay")
         positive(self, "lr")
+        one_of(self, "loss", ("auto", "ce", "mse"))
         if self.split not in ("test", "val"):
             raise ValueError(f"split must be 'test' or 'val', got {self.split!r}")
         if self.batched not in ("auto", "yes", "no"):

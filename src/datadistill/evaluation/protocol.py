@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from datadistill.datasets.augmentation import create_augmentation
@@ -149,6 +151,11 @@ def evaluate(
             f"it cannot train {', '.join(names)}"
         )
     scheme = synset.meta.get("weight_init", "default") if distilled else "default"
+    loss = cfg.resolved_loss(synset)
+    if loss == "mse":  # regression targets: label vectors, centred as the set was fitted
+        labels = synset.labels if synset.soft else F.one_hot(synset.labels, data.info.num_classes)
+        offset = float(synset.meta.get("label_offset", 0.0))
+        synset = dataclasses.replace(synset, labels=labels.float() - offset)
     results: dict[str, ModelResult] = {}
     kept: dict[str, list[torch.nn.Module]] = {}
     total = len(names) * cfg.runs * (1 if distilled else epochs)
@@ -158,6 +165,7 @@ def evaluate(
         models = [create_seeded_model(name, data.info, s, device, scheme) for s in seeds]
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         train_kw = dict(
+            loss=loss,
             epochs=epochs,
             lr=cfg.lr,
             momentum=cfg.momentum,

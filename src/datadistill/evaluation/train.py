@@ -30,23 +30,37 @@ from datadistill.models.functional import (
 Tick = Callable[[], None]
 
 
-def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy with hard (class index) or soft (distribution) targets."""
-    return F.cross_entropy(logits, targets)
+LOSSES = ("ce", "mse")
+
+
+def _loss(
+    logits: torch.Tensor, targets: torch.Tensor, kind: str = "ce", reduction: str = "mean"
+) -> torch.Tensor:
+    """``ce``: cross-entropy with hard (class index) or soft (distribution) targets; ``mse``:
+    half the squared error summed over classes (regression on label vectors, as kernel methods'
+    sets are trained). ``reduction``: mean or sum over the batch."""
+    if kind == "mse":
+        per_image = 0.5 * (logits - targets).square().sum(1)
+        return per_image.mean() if reduction == "mean" else per_image.sum()
+    return F.cross_entropy(logits, targets, reduction=reduction)
 
 
 def _accumulate(
-    model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, chunk: int
+    model: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    chunk: int,
+    loss: str = "ce",
 ) -> torch.Tensor:
     """Backward the batch's mean loss, in one pass or summed over chunks; returns the logits."""
     if chunk <= 0:
         logits = model(x)
-        _loss(logits, y).backward()
+        _loss(logits, y, loss).backward()
         return logits.detach()
     parts = []
     for i in range(0, len(x), chunk):
         logits = model(x[i : i + chunk])
-        (F.cross_entropy(logits, y[i : i + chunk], reduction="sum") / len(x)).backward()
+        (_loss(logits, y[i : i + chunk], loss, "sum") / len(x)).backward()
         parts.append(logits.detach())
     return torch.cat(parts)
 
@@ -72,6 +86,7 @@ def fit(
     lr_decay: bool = True,
     chunk: int = -1,
     forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    loss: str = "ce",
 ) -> nn.Module:
     """Train ``model`` in place on ``(images, labels)``; lr ×0.1 (fresh optimiser) at half time
     unless ``lr_decay=False`` (the inner loop of gradient matching trains at a constant rate).
@@ -81,7 +96,7 @@ def fit(
     networks without batch norm; faster on a CPU, where small activations stay in cache). -1: the
     device's ``inference_batch`` on a CPU for networks without batch norm, else off.
     ``forward``: a compiled forward pass of ``model`` to train through (the same parameters;
-    the default chunk is then the compiled one's)."""
+    the default chunk is then the compiled one's). ``loss``: ``ce`` or ``mse`` (see ``_loss``)."""
     if chunk < 0:
         cpu = images.device.type == "cpu"
         batch = inference_batch(images.device, compiled=forward is not None)
@@ -101,7 +116,7 @@ def fit(
             x = aug.apply(images[ix], aug.sample(len(ix), generator))
             opt.zero_grad(set_to_none=True)
             logits = _accumulate(
-                forward or model, x, labels[ix], chunk if len(ix) > 2 * chunk else 0
+                forward or model, x, labels[ix], chunk if len(ix) > 2 * chunk else 0, loss
             )
             if on_batch:
                 on_batch(ix, logits)
@@ -169,6 +184,7 @@ def fit_batched(
     generators: list[torch.Generator],
     augmentation: Augmentation | None = None,
     tick: Tick | None = None,
+    loss: str = "ce",
 ) -> list[nn.Module]:
     """Train R models (same architecture, no batch norm) together: same maths as R ``fit`` calls.
 
@@ -201,9 +217,9 @@ def fit_batched(
             )
             ys = torch.stack([labels[ix] for ix in ixs])
             logits = batched_forward(base, params, buffers, xs)
-            loss = _loss(logits.flatten(0, 1), ys.flatten(0, 1)) * r
+            total = _loss(logits.flatten(0, 1), ys.flatten(0, 1), loss) * r
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            total.backward()
             opt.step()
         if tick:
             tick()

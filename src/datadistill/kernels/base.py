@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from datadistill.registry import Registry
 from datadistill.settings import SettingError, at_least, make_config, one_of
@@ -29,6 +30,7 @@ class Kernel:
     ``chunk``: at most this many images of each side per block (bounds memory; 0: one block)."""
 
     name: ClassVar[str] = ""
+    recompute: ClassVar[bool] = False  # checkpoint blocks under autograd (see ``blockwise``)
 
     dtype: str = "float64"
     chunk: int = 0
@@ -51,7 +53,8 @@ class Kernel:
 
     def __call__(self, x1: Tensor, x2: Tensor) -> Tensor:
         """The (n1, n2) kernel matrix. Passing the same tensor twice (``k(x, x)``) is recognised:
-        the result is exactly symmetric and its diagonal uses the exact self-similarity terms."""
+        the result is exactly symmetric and, on its diagonal, ρ = 1 exactly (so θ = 0 with a
+        finite, exact gradient, where a copy of ``x`` would give rounding noise)."""
         same = x1 is x2
         a = self.prepare(x1)
         b = a if same else self.prepare(x2)
@@ -70,12 +73,14 @@ class Kernel:
     def prepare(self, x: Tensor) -> Tensor:
         """Check the shape and cast to ``dtype`` (a differentiable cast)."""
         if x.ndim != 4:
-            raise ValueError(f"{self.name}: expected images (N, C, H, W), got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{self.name}: expected images (N, C, H, W), got shape {tuple(x.shape)}"
+            )
         return x.to(self.torch_dtype)
 
     def compute(self, a: Tensor, b: Tensor, same: bool) -> Tensor:
         """The kernel matrix of prepared inputs, block by block (see :func:`blockwise`)."""
-        return blockwise(self.block, a, b, same, self.chunk)
+        return blockwise(self.block, a, b, same, self.chunk, self.recompute)
 
     def block(self, a: Tensor, b: Tensor, same: bool) -> Tensor:
         """The kernel matrix of one block; ``same``: ``a`` and ``b`` are the same images."""
@@ -86,26 +91,51 @@ class Kernel:
         raise NotImplementedError
 
 
-def blockwise(block: Block, a: Tensor, b: Tensor, same: bool, chunk: int) -> Tensor:
+def blockwise(
+    block: Block,
+    a: Tensor,
+    b: Tensor,
+    same: bool,
+    chunk: int,
+    recompute: bool = False,
+    features: Callable[[Tensor], Tensor] | None = None,
+) -> Tensor:
     """Assemble ``block`` over chunks of ``chunk`` rows of each side. For ``same`` inputs only the
-    upper triangle of blocks is computed, the rest mirrored, and the result symmetrised."""
-    if not chunk or (len(a) <= chunk and len(b) <= chunk):
-        out = block(a, b, same)
-        return (out + out.T) / 2 if same else out
-    sa = list(range(0, len(a), chunk))
-    sb = list(range(0, len(b), chunk))
-    grid: list[list[Tensor | None]] = [[None] * len(sb) for _ in sa]
-    for i, s in enumerate(sa):
-        for j, t in enumerate(sb):
+    upper triangle of blocks is computed, the rest mirrored, and the result symmetrised.
+
+    ``features`` (default: none) maps each chunk before ``block`` sees it, computed once per
+    chunk of the outer side and once per block for the inner side; the smaller set is the outer
+    one, so the costly side is recomputed ⌈n_small / chunk⌉ times.
+
+    With ``recompute``, when the inputs need gradients, each block is checkpointed
+    (``torch.utils.checkpoint``): autograd keeps only its inputs and output, and the backward pass
+    recomputes one block at a time: memory stays that of one block, for a second forward pass.
+    """
+    if not same and len(b) < len(a):
+        return blockwise(block, b, a, False, chunk, recompute, features).T
+    if recompute and torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
+        plain = block
+
+        def block(x: Tensor, y: Tensor, s: bool) -> Tensor:
+            return checkpoint(plain, x, y, s, use_reentrant=False)
+
+    def prepare(x: Tensor) -> Tensor:
+        return x if features is None else features(x)
+
+    step = chunk or max(len(a), len(b), 1)
+    starts_a, starts_b = range(0, len(a), step), range(0, len(b), step)
+    grid: list[list[Tensor]] = [[] for _ in starts_a]
+    for i, s in enumerate(starts_a):
+        fa = prepare(a[s : s + step])
+        for j, t in enumerate(starts_b):
             if same and j < i:
-                continue
-            out = block(a[s : s + chunk], b[t : t + chunk], same and i == j)
-            if same and i == j:
-                out = (out + out.T) / 2
-            grid[i][j] = out
-            if same and j > i:
-                grid[j][i] = out.T
-    return torch.cat([torch.cat(row, 1) for row in grid], 0)  # type: ignore[arg-type]
+                grid[i].append(grid[j][i].T)
+            elif same and j == i:
+                out = block(fa, fa, True)
+                grid[i].append((out + out.T) / 2)
+            else:
+                grid[i].append(block(fa, prepare(b[t : t + step]), False))
+    return torch.cat([torch.cat(row, 1) for row in grid], 0)
 
 
 # Kernels register themselves in these modules, which import this one: loaded on first lookup.

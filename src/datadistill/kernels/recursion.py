@@ -34,14 +34,14 @@ def relu_moments(c: Tensor, va: Tensor, vb: Tensor) -> tuple[Tensor, Tensor]:
     Where ρ = ±1 (an input paired with itself) arccos has an infinite derivative while ρ sits at
     an extremum; there θ is taken without gradient, so gradients stay finite (and exact).
     """
-    norm = torch.sqrt(va * vb)
+    norm = torch.sqrt(va * vb)  # not √va·√vb: √(d·d) is exactly d, so ρ(x, x) is exactly 1
     rho = (c / norm).clamp(-1.0, 1.0)
     inside = rho.abs() < 1.0
-    safe = torch.where(inside, rho, torch.zeros_like(rho))
-    theta = torch.where(inside, torch.arccos(safe), torch.arccos(rho.detach()))
-    sin = torch.where(inside, torch.sqrt(1.0 - safe * safe), torch.zeros_like(rho))
+    edge = (1.0 - rho.detach()) * (math.pi / 2)  # arccos(±1), constant
+    theta = torch.where(inside, torch.arccos(torch.where(inside, rho, 0.0)), edge)
     rest = math.pi - theta
-    return norm * (sin + rest * rho) / (2 * math.pi), rest / (2 * math.pi)
+    kphi = norm * torch.addcmul(torch.sin(theta), rest, rho) / (2 * math.pi)
+    return kphi, rest / (2 * math.pi)
 
 
 def propagate(
@@ -58,8 +58,8 @@ def propagate(
     against ``sigma`` (the normalisers of ρ).
     """
     theta = sigma
-    for depth, linear in enumerate(layers):
-        va, vb = variances(depth, sigma)
+    for layer, linear in enumerate(layers):
+        va, vb = variances(layer, sigma)
         kphi, kdot = relu_moments(sigma, va, vb)
         new = w_var * linear(kphi) + b_var
         if ntk:

@@ -308,7 +308,32 @@ def faithfulness_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def kernels_table(rows: list[dict]) -> list[str]:
+    header = (
+        "dataset|IPC|method|kernel|KRR accuracy (kernel's own)|ConvNet accuracy (network)|"
+        "iterations|s / iteration|kernel entries/s (fc, conv)|published|device"
+    )
+    cells = [
+        [
+            r["dataset"],
+            r["ipc"],
+            r["method"],
+            r["kernel"],
+            f"{r['krr_mean']:.2f} ± {r['krr_std']:.2f} ({len(r['krr_accs'])} seeds)",
+            _fmt(r["acc_mean"], r["acc_std"]) + (f" ({r['n_runs']} runs)" if r["n_runs"] else ""),
+            r["iterations"] or "—",
+            r["seconds_per_iteration"] or "—",
+            ", ".join(f"{v:.3g}" for v in r["kernel_entries_per_s"].values()),
+            r["published"] or "not found offline",
+            r["device"],
+        ]
+        for r in rows
+    ]
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "kernels": kernels_table,
     "faithfulness": faithfulness_table,
     "startup": startup_table,
     "contention": contention_table,

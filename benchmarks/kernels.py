@@ -116,8 +116,8 @@ def main() -> None:
                     seeds=args.seeds,
                     distill_seconds=[round(s, 1) for s in seconds],
                     kernel_entries_per_s=rates,
-                    network="convnet, protocol defaults; loss auto: MSE on the centred label "
-                    "vectors of KIP/LS sets, cross-entropy on random real images",
+                    network=f"convnet, protocol defaults, loss {dd.EvalConfig().loss}: "
+                    f"{dd.EvalConfig().resolved_loss(synset)} on this set",
                 )
                 if nets:
                     row.update(

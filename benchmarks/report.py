@@ -332,7 +332,27 @@ def kernels_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def kernel_transfer_table(rows: list[dict]) -> list[str]:
+    header = "dataset|set|network|augmentation|epochs|trained with|accuracy|runs|device"
+    cells = [
+        [
+            r["dataset"],
+            f"{r['method']} IPC {r['ipc']}",
+            r["eval_model"],
+            r["augment"],
+            r["eval_epochs"],
+            r["variant"],
+            _fmt(r["acc_mean"], r["acc_std"]),
+            r["n_runs"],
+            r["device"],
+        ]
+        for r in rows
+    ]
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "kernel-transfer": kernel_transfer_table,
     "kernels": kernels_table,
     "faithfulness": faithfulness_table,
     "startup": startup_table,

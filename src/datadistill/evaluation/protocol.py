@@ -152,6 +152,9 @@ def evaluate(
         )
     scheme = synset.meta.get("weight_init", "default") if distilled else "default"
     loss = cfg.resolved_loss(synset)
+    if loss == "ce-hard" and synset.soft:
+        synset = dataclasses.replace(synset, labels=synset.hard_labels)
+    loss = "ce" if loss == "ce-hard" else loss
     if loss == "mse":  # regression targets: label vectors, centred as the set was fitted
         labels = synset.labels if synset.soft else F.one_hot(synset.labels, data.info.num_classes)
         offset = float(synset.meta.get("label_offset", 0.0))

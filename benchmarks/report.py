@@ -311,7 +311,7 @@ def faithfulness_table(rows: list[dict]) -> list[str]:
 def kernels_table(rows: list[dict]) -> list[str]:
     header = (
         "dataset|IPC|method|kernel|KRR accuracy (kernel's own)|ConvNet accuracy (network)|"
-        "iterations|s / iteration|kernel entries/s (fc, conv)|published|device"
+        "network trained with|iterations|s / iteration|kernel entries/s (fc, conv)|published|device"
     )
     cells = [
         [
@@ -321,6 +321,7 @@ def kernels_table(rows: list[dict]) -> list[str]:
             r["kernel"],
             f"{r['krr_mean']:.2f} ± {r['krr_std']:.2f} ({len(r['krr_accs'])} seeds)",
             _fmt(r["acc_mean"], r["acc_std"]) + (f" ({r['n_runs']} runs)" if r["n_runs"] else ""),
+            r["network"] if r["n_runs"] else "—",
             r["iterations"] or "—",
             r["seconds_per_iteration"] or "—",
             ", ".join(f"{v:.3g}" for v in r["kernel_entries_per_s"].values()),

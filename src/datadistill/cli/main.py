@@ -383,7 +383,11 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="datadistill", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="datadistill",
+        description="Distil datasets, select coresets, evaluate them with one protocol, and look "
+        "inside the networks trained on them. Bad input: one line on stderr, exit code 2.",
+    )
     parser.add_argument("--version", action="version", version=f"datadistill {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -12,13 +12,13 @@ import functools
 import json
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from datadistill.atomic import write_atomically
 from datadistill.datasets.info import DatasetInfo
 from datadistill.datasets.zca import ZCA
 
@@ -139,16 +139,8 @@ class SyntheticSet:
             "zca_reg": None if self.zca is None else self.zca.reg,
             "meta": self.meta,
         }
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.close(fd)
-        os.chmod(tmp, 0o644)  # mkstemp's file is private; a saved file is not
-        try:
-            save_file(tensors, tmp, metadata={_META_KEY: json.dumps(doc)})
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        metadata = {_META_KEY: json.dumps(doc)}
+        return write_atomically(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SyntheticSet:

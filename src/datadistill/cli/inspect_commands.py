@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -54,11 +53,10 @@ def _settings(pairs: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _write_record(figure: Path, doc: dict[str, Any]) -> Path:
-    path = figure.with_suffix(".json")
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, default=str))
-    os.replace(tmp, path)
-    return path
+    from datadistill.atomic import write_atomically
+
+    text = json.dumps(doc, indent=2, default=str)
+    return write_atomically(figure.with_suffix(".json"), lambda tmp: tmp.write_text(text))
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

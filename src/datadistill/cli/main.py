@@ -156,6 +156,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
     source = args.config
     doc: dict[str, Any] = _load_yaml(source) if source else {}
+    from_file = {s: dict(doc.get(s) or {}) for s in SECTIONS}  # before --set adds to them
     for key in ("dataset", "method", "ipc", "seed", "data_root"):
         if getattr(args, key) is not None:
             doc[key] = getattr(args, key)
@@ -169,8 +170,8 @@ def cmd_distill(args: argparse.Namespace) -> int:
     DATASETS.get(top["dataset"])
     method = METHODS.get(top["method"])
     if source:  # name the file when its own sections are wrong
-        make_config(method.Config, _file_section(source, "config"), f"{source} (config:)")
-        make_config(dd.EvalConfig, _file_section(source, "eval"), f"{source} (eval:)")
+        make_config(method.Config, from_file["config"], f"{source} (config:)")
+        make_config(dd.EvalConfig, from_file["eval"], f"{source} (eval:)")
     config = make_config(method.Config, doc.get("config"), f"{top['method']} setting")
     eval_values = {**doc.get("eval", {}), **_eval_overrides(args)}
     eval_cfg = _eval_config(eval_values, "evaluation setting") if args.evaluate else None
@@ -209,10 +210,6 @@ def cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
-def _file_section(path: str, section: str) -> dict[str, Any]:
-    return _load_yaml(path).get(section) or {}
-
-
 def _eval_overrides(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("models", "runs", "epochs", "augment", "seed_eval", "batched")
     out = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
@@ -222,10 +219,10 @@ def _eval_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename, so a reader never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    """Write ``text`` atomically (a reader never sees half a file)."""
+    from datadistill.atomic import write_atomically
+
+    write_atomically(path, lambda tmp: tmp.write_text(text))
 
 
 def _data_root(args: argparse.Namespace, synset: Any) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
+from datadistill.atomic import write_atomically
 from datadistill.datasets.info import DatasetInfo
 from datadistill.inspect.display import hwc, to_pixels
 from datadistill.inspect.features import (
@@ -48,17 +48,10 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def write_png(fig: Figure, path: str | os.PathLike[str]) -> Path:
-    """Save ``fig`` as a PNG at ``path`` atomically: a uniquely named temporary file beside it
-    (created with the usual permissions, unlike ``mkstemp``'s private ones), then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Save ``fig`` as a PNG at ``path``, atomically."""
+    return write_atomically(
+        path, lambda tmp: fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
+    )
 
 
 def mosaic(tiles: np.ndarray, cols: int, pad: int = 1, fill: float = 1.0) -> np.ndarray:

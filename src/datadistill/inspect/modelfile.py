@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from datadistill.atomic import write_atomically
 from datadistill.datasets.info import DatasetInfo
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.synset import SyntheticSet, git_commit
@@ -93,18 +93,11 @@ def save_model(trained: TrainedModel, folder: str | os.PathLike[str]) -> Path:
         "meta": trained.meta,
     }
     state = {k: v.detach().cpu().contiguous() for k, v in trained.model.state_dict().items()}
-    path = folder / WEIGHTS
-    fd, tmp = tempfile.mkstemp(prefix=f".{WEIGHTS}.", dir=folder)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp's file is private; a saved file is not
-    try:
-        save_file(state, tmp, metadata={FORMAT: json.dumps(doc)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    (folder / ".model.json.tmp").write_text(json.dumps(doc, indent=2))
-    os.replace(folder / ".model.json.tmp", folder / "model.json")
+    metadata = {FORMAT: json.dumps(doc)}
+    path = write_atomically(
+        folder / WEIGHTS, lambda tmp: save_file(state, str(tmp), metadata=metadata)
+    )
+    write_atomically(folder / "model.json", lambda tmp: tmp.write_text(json.dumps(doc, indent=2)))
     return path
 
 

@@ -4,12 +4,12 @@ column per method (or per model), each column on one colour scale with its own c
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
+from datadistill.atomic import write_atomically
 from datadistill.datasets.info import DatasetInfo
 from datadistill.inspect.display import hwc, to_pixels
 
@@ -69,15 +69,4 @@ def save_explanations(
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp's file is private; a saved file is not
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return write_atomically(path, lambda tmp: fig.savefig(tmp, format="png"))

@@ -1,0 +1,27 @@
+"""One way to write a file safely: into a temporary file beside it, then a rename, so a reader
+never sees half a file and an interrupted write leaves the old one intact."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a uniquely named temporary file in ``path``'s folder (made if
+    missing), then rename it to ``path``. The file is readable by others (0644), as a saved result
+    should be, not private as ``mkstemp`` makes it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o644)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -16,7 +16,9 @@ from typing import Any
 import yaml
 
 from datadistill import __version__
+from datadistill.cli.generate_commands import add_parsers as add_generate_parsers
 from datadistill.cli.inspect_commands import add_parsers as add_inspect_parsers
+from datadistill.cli.transfer_commands import add_parsers as add_transfer_parsers
 
 # Top-level keys of an experiment file (and of ``--set``); ``config:`` and ``eval:`` are sections.
 TOP_LEVEL = {
@@ -452,6 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     add_inspect_parsers(sub, _add_data_args)
+    add_generate_parsers(sub, _add_data_args)
+    add_transfer_parsers(sub, _add_data_args)
 
     p = sub.add_parser(
         "show", help="write a PNG grid of a set, one row per class (one strip at one per class)"

@@ -1,0 +1,9 @@
+"""The transfer sub-commands (filled in by the transfer subpackage's work)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def add_parsers(sub: Any, add_data_args: Any) -> None:
+    """Register this module's sub-commands on sub."""

@@ -34,6 +34,8 @@ _API = {
     "load_model": "datadistill.inspect",
     "explain": "datadistill.inspect",
     "maximize": "datadistill.inspect",
+    "transfer": "datadistill.transfer",
+    "kd": "datadistill.transfer",
 }
 
 __all__ = sorted(_API)
@@ -42,7 +44,8 @@ __all__ = sorted(_API)
 def __getattr__(name: str) -> Any:
     if name not in _API:
         raise AttributeError(f"module 'datadistill' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_API[name]), name)
+    module = importlib.import_module(_API[name])
+    value = module if _API[name] == f"{__name__}.{name}" else getattr(module, name)
     globals()[name] = value
     return value
 

@@ -352,8 +352,197 @@ def kernel_transfer_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def generate_table(rows: list[dict]) -> list[str]:
+    """Images from networks: one table per part (texture, style, invert, checkerboard,
+    fast-style, timing), each row one run; the pictures are named beside them."""
+    g = "{:.3g}".format
+    parts = {
+        "texture": (
+            "weights|matched layers|Gram parameters|steps (evaluations)|s|style loss (start)"
+            "|relative style loss: random / hed",
+            lambda r: [
+                f"{r['weights']} ({r['arch']})",
+                f"conv1_1 … {r['up_to']}",
+                f"{r['gram_parameters']:,}",
+                f"{r['steps']} ({r['evaluations']})",
+                r["seconds"],
+                f"{g(r['style_loss'])} ({g(r['start_loss'])})",
+                " / ".join(g(v) for v in r["relative_style_loss"].values()),
+            ],
+        ),
+        "style": (
+            "weights|style layers|α/β|steps|s|style loss|content loss",
+            lambda r: [
+                f"{r['weights']} ({r['arch']})",
+                ", ".join(r["style_layers"]),
+                f"{r['alpha_beta']:g}",
+                r["steps"],
+                r["seconds"],
+                g(r["style_loss"]),
+                g(r["content_loss"]),
+            ],
+        ),
+        "invert": (
+            "weights|layer|steps|s|relative feature error|pixel RMSE",
+            lambda r: [
+                f"{r['weights']} ({r['arch']})",
+                r["layer"],
+                r["steps"],
+                r["seconds"],
+                f"{r['relative_error']:.4f}",
+                f"{r['pixel_rmse']:.3f}",
+            ],
+        ),
+        "checkerboard": (
+            "kernel|stride|taps per output pixel (min–max)|one row of the pattern",
+            lambda r: [
+                r["kernel"],
+                r["stride"],
+                f"{r['taps_min']}–{r['taps_max']}",
+                " ".join(map(str, r["pattern_row"])),
+            ],
+        ),
+        "fast-style": (
+            "upsampler|steps × batch|train s|held-out style / content loss|artefact score "
+            "period 2 / 4|inputs' score period 2 / 4",
+            lambda r: [
+                r["upsampler"],
+                f"{r['steps']} × {r['batch']}",
+                r["train_seconds"],
+                f"{g(r['held_out_losses']['style'])} / {g(r['held_out_losses']['content'])}",
+                f"{r['artefact_score_period2']:.2e} / {r['artefact_score_period4']:.2e}",
+                f"{r['inputs_artefact_score_period2']:.2e} / "
+                f"{r['inputs_artefact_score_period4']:.2e}",
+            ],
+        ),
+        "timing": (
+            "method|weights|size|steps (evaluations)|s per image|losses",
+            lambda r: [
+                r["method"],
+                f"{r['weights']} ({r['arch']})",
+                f"{r['size']}²",
+                f"{r['steps']} ({r['evaluations']})" if r["steps"] else "one forward pass",
+                r["seconds_per_image"],
+                ", ".join(f"{k} {g(v)}" for k, v in r["losses"].items() if k != "total"),
+            ],
+        ),
+    }
+    lines = []
+    for part, (header, cells) in parts.items():
+        chosen = [r for r in rows if r.get("part") == part]
+        if chosen:
+            lines += [
+                f"**{part}** ({chosen[0]['device']})",
+                "",
+                *_table(header, [cells(r) for r in chosen]),
+                "",
+            ]
+    return lines
+
+
+def transfer_table(rows: list[dict]) -> list[str]:
+    """Knowledge distillation across domains: per experiment the students' final test accuracy
+    and cross-entropy with and without the teacher and the paired difference; the λ × T sweeps;
+    the 2-d VAE. The latest record of each experiment."""
+    latest = {r["experiment"]: r for r in rows}
+    main = [r for name, r in sorted(latest.items()) if "cells" not in r and "summary" in r]
+    cells = []
+    for r in main:
+        s, t = r["summary"], r["teacher_scores"]
+        helps = s["acc_diff_mean"] > 0 and s["ce_diff_mean"] < 0
+        cells.append(
+            [
+                f"({r['experiment']}) {r['method']}",
+                f"{r['teacher']} on {r['teacher_domain']}: {t['acc_own_test']:.2f} / "
+                f"{t['acc_mapped_target_test']:.2f}",
+                f"{s['acc_with_mean']:.2f} ± {s['acc_with_std']:.2f}",
+                f"{s['acc_without_mean']:.2f} ± {s['acc_without_std']:.2f}",
+                f"{s['acc_diff_mean']:+.2f} ± {s['acc_diff_std']:.2f}",
+                f"{s['ce_with_mean']:.4f} ± {s['ce_with_std']:.4f}",
+                f"{s['ce_without_mean']:.4f} ± {s['ce_without_std']:.4f}",
+                f"{s['ce_diff_mean']:+.4f} ± {s['ce_diff_std']:.4f}",
+                "both" if helps else "no",
+                f"{s['seeds']}",
+                f"{r['seconds']:.0f}",
+            ]
+        )
+    lines = _table(
+        "experiment (φ)|teacher: acc. own test / on φ(target test)|acc. with teacher|"
+        "acc. without|paired diff.|CE with|CE without|paired diff.|teacher helps|seeds|s",
+        cells,
+    )
+    if main:
+        c = main[0]["config"]
+        lines += [
+            "",
+            f"Student {main[0]['student']} on {c['small']} FashionMNIST images, {c['epochs']} "
+            f"epochs, lr {c['lr']}, batch {c['batch_size']}; λ = {c['lambda']}, T = "
+            f"{c['temperature']} (soft term × T²); teachers trained {c['teacher_epochs']} epochs "
+            f"on a Big part of {c['big']}. Means ± std over seeds; the difference is paired "
+            "(same seed with and without the teacher).",
+        ]
+    for r in (r for name, r in sorted(latest.items()) if "cells" in r):
+        lines += [
+            "",
+            f"λ × T sweep, {r['experiment']} ({r['method']}, {r['seeds']} seeds; without the "
+            f"teacher: {r['without_acc_mean']:.2f} ± {r['without_acc_std']:.2f}, CE "
+            f"{r['without_ce_mean']:.4f} ± {r['without_ce_std']:.4f}):",
+            "",
+        ]
+        lines += _table(
+            "λ|T|acc. with teacher|paired diff.|CE paired diff.",
+            [
+                [
+                    x["lambda"],
+                    x["temperature"],
+                    f"{x['acc_with_mean']:.2f} ± {x['acc_with_std']:.2f}",
+                    f"{x['acc_diff_mean']:+.2f} ± {x['acc_diff_std']:.2f}",
+                    f"{x['ce_diff_mean']:+.4f} ± {x['ce_diff_std']:.4f}",
+                ]
+                for x in r["cells"]
+            ],
+        )
+    made = [r for name, r in sorted(latest.items()) if "distilled" in r]
+    if made:
+        lines += [
+            "",
+            "A set of 10 images per class made from the Small part, students trained on it with "
+            "the teacher's soft labels (λ, T as above) against hard labels (same seeds):",
+            "",
+        ]
+        lines += _table(
+            "teacher (φ)|set|teacher acc. on φ(set)|acc. soft labels|acc. hard labels|"
+            "paired diff.|CE paired diff.|seeds|student epochs",
+            [
+                [
+                    r["method"],
+                    f"{r['set_method']} IPC {r['ipc']}",
+                    f"{r['teacher_acc_on_set']:.1f}",
+                    f"{d['acc_soft_mean']:.2f} ± {d['acc_soft_std']:.2f}",
+                    f"{d['acc_hard_mean']:.2f} ± {d['acc_hard_std']:.2f}",
+                    f"{d['acc_diff_mean']:+.2f} ± {d['acc_diff_std']:.2f}",
+                    f"{d['ce_diff_mean']:+.4f} ± {d['ce_diff_std']:.4f}",
+                    r["seeds"],
+                    r["config"]["epochs"],
+                ]
+                for r in made
+                for d in (r["distilled"],)
+            ],
+        )
+    if "latent" in latest:
+        r = latest["latent"]
+        lines += [
+            "",
+            f"2-d VAE (latent map in results/transfer/vae-latent-map.png): the MNIST teacher "
+            f"classifies φ(FashionMNIST test) at {r['teacher_scores']['acc_mapped_target_test']:.2f}%.",
+        ]
+    return lines
+
+
 RENDERERS = {
+    "generate": generate_table,
     "kernel-transfer": kernel_transfer_table,
+    "transfer": transfer_table,
     "kernels": kernels_table,
     "faithfulness": faithfulness_table,
     "startup": startup_table,

@@ -34,6 +34,13 @@ _API = {
     "load_model": "datadistill.inspect",
     "explain": "datadistill.inspect",
     "maximize": "datadistill.inspect",
+    "texture": "datadistill.generate",
+    "stylize": "datadistill.generate",
+    "invert": "datadistill.generate",
+    "train_fast_style": "datadistill.generate",
+    "load_fast_style": "datadistill.generate",
+    "save_fast_style": "datadistill.generate",
+    "create_feature_net": "datadistill.generate",
     "transfer": "datadistill.transfer",
     "kd": "datadistill.transfer",
 }

@@ -10,9 +10,10 @@ Experiments: a FashionMNIST Big→Small (identity), b noise, c dilated-conv, d v
 MNIST-Big), e generated-mnist; sweep-a and sweep-d: λ × T on a and d (with-teacher students,
 beside the same seeds without); latent: a 2-d VAE's latent map; distilled-a and distilled-d
 (not in the default list): a set of 10 images per class made from the Small part (random,
-herding, DM) trained with the teacher's soft labels against hard labels. (f, style, is not
-here.) Records are appended to results/transfer-cpu.json as each experiment finishes; pictures go
-to results/transfer/. Teachers and VAEs are cached (user cache), so a rerun trains only students.
+herding, DM) trained with the teacher's soft labels against hard labels; f (not in the default
+list: it reads CIFAR-10): style, the teacher on stylised Big images. Records are appended to
+results/transfer-cpu.json as each experiment finishes; pictures go to results/transfer/.
+Teachers and VAEs are cached (user cache), so a rerun trains only students.
 """
 
 from __future__ import annotations
@@ -31,17 +32,20 @@ from datadistill.report.records import append_record, make_record
 from datadistill.transfer import figures
 
 HERE = Path(__file__).resolve().parent
-EXPERIMENTS = {  # name: (source, mapping)
-    "a": ("fashion-mnist", "identity"),
-    "b": ("fashion-mnist", "noise"),
-    "c": ("fashion-mnist", "dilated-conv"),
-    "d": ("mnist", "vae"),
-    "e": ("mnist", "generated-mnist"),
+EXPERIMENTS = {  # name: (target, source, mapping, settings beyond the defaults)
+    "a": ("fashion-mnist", "fashion-mnist", "identity", {}),
+    "b": ("fashion-mnist", "fashion-mnist", "noise", {}),
+    "c": ("fashion-mnist", "fashion-mnist", "dilated-conv", {}),
+    "d": ("fashion-mnist", "mnist", "vae", {}),
+    "e": ("fashion-mnist", "mnist", "generated-mnist", {}),
+    # no natural-image folder here: CIFAR-10 (50,000 training images: Big is the other 49,000)
+    "f": ("cifar10", "cifar10", "style", {"big": None}),
 }
 LAMBDAS = (0.1, 0.5, 0.9)
 TEMPERATURES = (1.0, 4.0, 10.0)
 QUICK = {"big": 2000, "small": 200, "epochs": 3, "teacher_epochs": 1}
 QUICK_VAE = {"epochs": 1, "hidden": 64}
+QUICK_STYLE = {"steps": 2, "pool_images": 64}
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -90,15 +94,34 @@ def _mean_curve(runs: list[transfer.StudentRun], key: str) -> list[float]:
     return torch.tensor([getattr(r, key) for r in runs]).mean(0).round(decimals=4).tolist()
 
 
+class Datasets(dict):
+    """Datasets loaded on first use (CIFAR-10 only when an experiment asks for it)."""
+
+    def __init__(self, root: str | None) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name: str) -> dd.DataSplits:
+        self[name] = dd.load_dataset(name, self.root, val_size=0)
+        return self[name]
+
+
+def _setup(name: str, args) -> tuple[str, str, str, dict, dict | None]:
+    """Target, source, mapping, the KD settings and the mapping's settings of an experiment."""
+    target, source, mapping, extra = EXPERIMENTS[name]
+    mapping_config = {"vae": args.vae, "generated-mnist": args.vae, "style": args.style}
+    return target, source, mapping, {**extra, **args.config}, mapping_config.get(mapping)
+
+
 def experiment(name: str, data: dict, args, out: Path, pictures: Path) -> transfer.KDResult:
-    source, mapping = EXPERIMENTS[name]
+    target, source, mapping, config, mapping_config = _setup(name, args)
     start = time.perf_counter()
     result = transfer.kd(
-        data["fashion-mnist"],
+        data[target],
         data[source],
         mapping,
-        config=args.config,
-        mapping_config=args.vae if mapping in ("vae", "generated-mnist") else None,
+        config=config,
+        mapping_config=mapping_config,
         seeds=args.seeds,
         progress=not args.quiet,
     )
@@ -122,14 +145,14 @@ def experiment(name: str, data: dict, args, out: Path, pictures: Path) -> transf
 
 def sweep(name: str, data: dict, args, out: Path) -> None:
     """λ × T with the experiment's teacher; final scores only (no per-epoch test)."""
-    source, mapping = EXPERIMENTS[name]
+    target, source, mapping, config, mapping_config = _setup(name, args)
     start = time.perf_counter()
     prep = transfer.prepare(
-        data["fashion-mnist"],
+        data[target],
         data[source],
         mapping,
-        config=args.config,
-        mapping_config=args.vae if mapping in ("vae", "generated-mnist") else None,
+        config=config,
+        mapping_config=mapping_config,
         progress=not args.quiet,
     )
     test, info = prep.target.test, prep.target.info
@@ -206,10 +229,9 @@ def distilled(name: str, data: dict, args, out: Path) -> None:
     (λ, T as configured) against the same set with hard labels (λ = 1)."""
     import dataclasses
 
-    source, mapping = EXPERIMENTS[name]
+    target, source, mapping, config, mapping_config = _setup(name, args)
     prep = transfer.prepare(
-        data["fashion-mnist"], data[source], mapping, config=args.config,
-        mapping_config=args.vae if mapping in ("vae", "generated-mnist") else None,
+        data[target], data[source], mapping, config=config, mapping_config=mapping_config,
         progress=not args.quiet,
     )  # fmt: skip
     test, info = prep.target.test, prep.target.info
@@ -335,16 +357,16 @@ def main() -> None:
     unknown = set(names) - known
     if unknown:
         p.error(f"unknown experiments {sorted(unknown)}")
-    args.config, args.vae = {}, None
+    args.config, args.vae, args.style = {}, None, None
     results = HERE / "results"
     if args.quick:
         results = Path(tempfile.mkdtemp(prefix="transfer-quick-"))
-        args.config, args.vae = dict(QUICK), dict(QUICK_VAE)
+        args.config, args.vae, args.style = dict(QUICK), dict(QUICK_VAE), dict(QUICK_STYLE)
         args.seeds, args.sweep_seeds = min(args.seeds, 2), min(args.sweep_seeds, 2)
     out = Path(args.out or results / "transfer-cpu.json")
     pictures = Path(args.pictures or results / "transfer")
     pictures.mkdir(parents=True, exist_ok=True)
-    data = {n: dd.load_dataset(n, args.data_root, val_size=0) for n in ("fashion-mnist", "mnist")}
+    data = Datasets(args.data_root)
     for name in names:
         if name in EXPERIMENTS:
             experiment(name, data, args, out, pictures)

@@ -24,6 +24,17 @@ FAST_MAPPINGS: dict[str, dict] = {
     "dilated-conv": {},
     "vae": {"latent_dim": 2, "hidden": 32, "epochs": 1, "batch_size": 64},
     "generated-mnist": {"latent_dim": 2, "hidden": 32, "epochs": 1, "batch_size": 64},
+    "style": {
+        "style": "sample:flower",
+        "style_size": 16,
+        "steps": 2,
+        "batch": 4,
+        "pool_images": 32,
+        "width": 4,
+        "blocks": 1,
+        "style_layers": "conv1_1,conv2_1",
+        "content_layer": "conv2_1",
+    },
 }
 FAST_KD = {
     "big": None,

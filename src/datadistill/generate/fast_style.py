@@ -99,9 +99,19 @@ class FastStyleNet(nn.Module):
         return torch.sigmoid(self.body(x))  # Johnson's scaled tanh, as a sigmoid into [0, 1]
 
 
-def content_pool(content: str | os.PathLike[str] | Sequence[str], size: int) -> list[torch.Tensor]:
+def content_pool(
+    content: str | os.PathLike[str] | Sequence[str] | torch.Tensor, size: int
+) -> list[torch.Tensor]:
     """Training images, each with its shorter side ``3/2 · size`` (for random ``size`` crops):
-    a folder, a list of files/samples, or ``"samples"`` (the sample photographs)."""
+    a folder, a list of files/samples, or ``"samples"`` (the sample photographs); or a tensor
+    ``(N, 3, H, W)`` in [0, 1] of images used as they are (a dataset's, e.g. for ``transfer``)."""
+    if isinstance(content, torch.Tensor):
+        if content.ndim != 4 or content.shape[1] != 3 or min(content.shape[-2:]) < size:
+            raise ValueError(
+                f"content images must be (N, 3, H, W) with H, W >= {size}, "
+                f"got {tuple(content.shape)}"
+            )
+        return [img[None] for img in content.cpu()]
     if isinstance(content, (str, os.PathLike)):
         if str(content) == "samples":
             sources: list[Any] = [f"sample:{n}" for n in SAMPLES if n not in TEXTURE_SAMPLES]
@@ -127,9 +137,10 @@ def _batch(pool: list[torch.Tensor], batch: int, size: int, g: torch.Generator) 
 
 def train_fast_style(
     style: torch.Tensor | str | os.PathLike[str],
-    content: str | os.PathLike[str] | Sequence[str] = "samples",
+    content: str | os.PathLike[str] | Sequence[str] | torch.Tensor = "samples",
     *,
     size: int = 128,
+    style_size: int | None = None,
     steps: int = 300,
     batch: int = 2,
     lr: float = 1e-3,
@@ -151,7 +162,8 @@ def train_fast_style(
 ) -> FastStyleNet:
     """A ``FastStyleNet`` trained with Adam for ``steps`` batches of random ``size`` crops of
     ``content``, whose inputs get Gaussian noise of std ``input_noise`` (robustness: the output
-    should not hinge on pixel-level detail); the loss is ``alpha_beta · content + style``."""
+    should not hinge on pixel-level detail); the loss is ``alpha_beta · content + style``, the
+    style image taken at ``style_size`` (default ``size``: Gram statistics are per position)."""
     from tqdm.auto import tqdm
 
     if size % 4 or size < 4:
@@ -159,7 +171,7 @@ def train_fast_style(
     if steps < 1 or batch < 1:
         raise ValueError(f"steps and batch must be >= 1, got {steps} and {batch}")
     features = feature_net_for(net, weights, arch, pooling, device)
-    target = as_image(style, size, device)
+    target = as_image(style, style_size or size, device)
     loss_fn = Perceptual(
         features,
         style=target,
@@ -191,9 +203,12 @@ def train_fast_style(
     model.cpu().eval()
     model.meta = {
         "style": describe(style),
-        "content": content if isinstance(content, (str, os.PathLike)) else list(content),
+        "content": describe(content)
+        if isinstance(content, (torch.Tensor, str, os.PathLike))
+        else list(content),
         "content_images": len(pool),
         "size": size,
+        "style_size": style_size or size,
         "steps": steps,
         "batch": batch,
         "lr": lr,

@@ -5,6 +5,7 @@ from datadistill.transfer.mappings import (  # noqa: F401  (register)
     generated,
     identity,
     noise,
+    style,
     vae,
 )
 from datadistill.transfer.mappings.base import (

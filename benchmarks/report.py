@@ -452,7 +452,7 @@ def transfer_table(rows: list[dict]) -> list[str]:
         helps = s["acc_diff_mean"] > 0 and s["ce_diff_mean"] < 0
         cells.append(
             [
-                f"({r['experiment']}) {r['method']}",
+                f"({r['experiment']}) {r['method']} → {r['dataset']}",
                 f"{r['teacher']} on {r['teacher_domain']}: {t['acc_own_test']:.2f} / "
                 f"{t['acc_mapped_target_test']:.2f}",
                 f"{s['acc_with_mean']:.2f} ± {s['acc_with_std']:.2f}",
@@ -475,7 +475,7 @@ def transfer_table(rows: list[dict]) -> list[str]:
         c = main[0]["config"]
         lines += [
             "",
-            f"Student {main[0]['student']} on {c['small']} FashionMNIST images, {c['epochs']} "
+            f"Student {main[0]['student']} on {c['small']} target images, {c['epochs']} "
             f"epochs, lr {c['lr']}, batch {c['batch_size']}; λ = {c['lambda']}, T = "
             f"{c['temperature']} (soft term × T²); teachers trained {c['teacher_epochs']} epochs "
             f"on a Big part of {c['big']}. Means ± std over seeds; the difference is paired "
@@ -539,7 +539,39 @@ def transfer_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def text_table(rows: list[dict]) -> list[str]:
+    """Text distillation: one row per method and sentences per class, all runs pooled (sets from
+    several seeds, each scored by fresh networks); the published note beside, as published."""
+    cells = []
+    for r in rows:
+        seeds = r.get("distill_seeds") or []
+        cells.append(
+            [
+                r["dataset"],
+                r["method"],
+                "all" if r["method"] == "full" else r["ipc"],
+                _fmt(r["acc_mean"], r["acc_std"]),
+                f"{r['n_runs']} ({len(seeds)} sets)" if r["method"] != "full" else r["n_runs"],
+                r.get("iterations") or "–",
+                r.get("eval_epochs") or "–",
+                r.get("seconds_per_iteration") or "–",
+            ]
+        )
+    header = "dataset|method|sentences/class|accuracy (%)|runs|iterations|eval epochs|s/iteration"
+    lines = _table(header, cells)
+    first = rows[0]
+    lines += [
+        "",
+        f"Embedding: {first.get('embedding')}; sentences {first.get('text_config')}; "
+        f"corpus {first.get('corpus')}; train/val/test {first.get('train_val_test')}.",
+    ]
+    notes = sorted({r["published_note"] for r in rows if r.get("published_note")})
+    lines += [f"Published: {n}." for n in notes]
+    return lines
+
+
 RENDERERS = {
+    "text": text_table,
     "generate": generate_table,
     "kernel-transfer": kernel_transfer_table,
     "transfer": transfer_table,

@@ -41,6 +41,9 @@ _API = {
     "load_fast_style": "datadistill.generate",
     "save_fast_style": "datadistill.generate",
     "create_feature_net": "datadistill.generate",
+    "load_text": "datadistill.text",
+    "TextConfig": "datadistill.text",
+    "decode_text": "datadistill.text",
     "transfer": "datadistill.transfer",
     "kd": "datadistill.transfer",
 }

@@ -83,8 +83,15 @@ def distill(
 
     ``checkpoint``: a file where iterative methods save their state every ``checkpoint_every``
     iterations and from which they resume when it exists (a run of other settings is refused)."""
+    from datadistill.datasets.text import method_defaults
+
     cls = METHODS.get(method)
-    cfg = config if dataclasses.is_dataclass(config) else make_config(cls.Config, config)
+    if dataclasses.is_dataclass(config):
+        cfg = config
+    else:  # the dataset's own defaults (a text model for text) under the given settings
+        if config is None or isinstance(config, dict):
+            config = {**method_defaults(data.info, cls.Config), **(config or {})}
+        cfg = make_config(cls.Config, config)
     check_ipc(data, ipc)
     generator = torch.Generator().manual_seed(seed)
     commit = git_commit()  # before the run: the code that made the set

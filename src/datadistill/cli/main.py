@@ -30,7 +30,7 @@ TOP_LEVEL = {
     "zca": bool,
     "flip": bool | None,
 }
-SECTIONS = ("config", "eval")
+SECTIONS = ("config", "eval", "text")  # text: the TextConfig of a text dataset
 
 
 def _apply_sets(doc: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
@@ -43,6 +43,8 @@ def _apply_sets(doc: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
             raise ValueError(f"--set expects key=value, got {pair!r}")
         if key.startswith("eval."):
             doc.setdefault("eval", {})[key[5:]] = value
+        elif key.startswith("text."):
+            doc.setdefault("text", {})[key[5:]] = value
         elif key in TOP_LEVEL:
             doc[key] = value
         else:
@@ -153,6 +155,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
     import datadistill as dd
     from datadistill.cli.outdir import claimed
     from datadistill.datasets import DATASETS
+    from datadistill.datasets.text import method_defaults
     from datadistill.methods import METHODS, check_ipc
     from datadistill.settings import make_config
 
@@ -174,19 +177,34 @@ def cmd_distill(args: argparse.Namespace) -> int:
     if source:  # name the file when its own sections are wrong
         make_config(method.Config, from_file["config"], f"{source} (config:)")
         make_config(dd.EvalConfig, from_file["eval"], f"{source} (eval:)")
-    config = make_config(method.Config, doc.get("config"), f"{top['method']} setting")
+    text_cfg = _text_config(top["dataset"], doc.get("text"))
+    user = doc.get("config")
+    if user is None or isinstance(user, dict):  # the dataset's defaults under the user's own
+        user = {**method_defaults(top["dataset"], method.Config), **(user or {})}
+    config = make_config(method.Config, user, f"{top['method']} setting")
     eval_values = {**doc.get("eval", {}), **_eval_overrides(args)}
     eval_cfg = _eval_config(eval_values, "evaluation setting") if args.evaluate else None
     out = Path(args.out)
     with claimed(out, resume=args.resume, overwrite=args.overwrite):
-        data = dd.load_dataset(
-            top["dataset"],
-            top.get("data_root"),
-            download=args.download,
-            device=args.device,
-            zca=top.get("zca", False),
-            flip=top.get("flip"),
-        )
+        if text_cfg is not None:
+            from datadistill.text import load_text
+
+            data = load_text(
+                top["dataset"],
+                top.get("data_root"),
+                text_cfg,
+                download=args.download,
+                device=args.device,
+            ).splits
+        else:
+            data = dd.load_dataset(
+                top["dataset"],
+                top.get("data_root"),
+                download=args.download,
+                device=args.device,
+                zca=top.get("zca", False),
+                flip=top.get("flip"),
+            )
         check_ipc(data, top["ipc"])
         checkpoint = out / "checkpoint.pt"
         if args.overwrite and not args.resume:
@@ -210,6 +228,20 @@ def cmd_distill(args: argparse.Namespace) -> int:
             _write_text(out / "eval.json", json.dumps(doc_out, indent=2))
             print(ev.table())
     return 0
+
+
+def _text_config(dataset: str, values: Any) -> Any:
+    """The ``TextConfig`` of a text dataset (``text:`` / ``--set text.KEY=V``); None for images."""
+    from datadistill.datasets.text import is_text
+    from datadistill.settings import make_config
+
+    if not is_text(dataset):
+        if values:
+            raise ValueError(f"text settings given, but {dataset} is not a text dataset")
+        return None
+    from datadistill.text import TextConfig
+
+    return make_config(TextConfig, values, "text setting")
 
 
 def _eval_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -268,16 +300,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise DatasetMismatchError(
             f"set was made from {synset.info.name}, not {name}; evaluate it on {synset.info.name}"
         )
-    data = dd.load_dataset(
-        name,
-        _data_root(args, synset),
-        download=args.download,
-        device=args.device,
-        zca=synset.zca is not None,
-        zca_reg=synset.zca.reg if synset.zca else 0.1,
-        val_seed=int(synset.meta.get("val_seed", 0)),
-        flip=synset.info.flip,
-    )
+    if synset.info.extra.get("modality") == "text":
+        data = _text_of(synset, _data_root(args, synset), args.download, args.device).splits
+    else:
+        data = dd.load_dataset(
+            name,
+            _data_root(args, synset),
+            download=args.download,
+            device=args.device,
+            zca=synset.zca is not None,
+            zca_reg=synset.zca.reg if synset.zca else 0.1,
+            val_seed=int(synset.meta.get("val_seed", 0)),
+            flip=synset.info.flip,
+        )
     doc: dict[str, Any] = {"set": str(args.set_file)}
     if args.knn:
         table = knn_table(synset, data)
@@ -335,12 +370,38 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text_of(synset: Any, root: str | None, download: bool, device: str = "cpu") -> Any:
+    """The text dataset a set was made from, loaded with the settings stored in the set."""
+    from datadistill.text import TextConfig, load_text
+
+    settings = dict(synset.info.extra.get("text", {}))
+    settings.pop("vocab_size", None)
+    return load_text(
+        synset.info.name,
+        root,
+        TextConfig(**settings),
+        val_seed=int(synset.meta.get("val_seed", 0)),
+        download=download,
+        device=device,
+    )
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     import datadistill as dd
 
     synset = dd.SyntheticSet.load(args.set_file)
     path = dd.save_grid(synset, args.out)
     print(f"wrote {path}")
+    if synset.info.extra.get("modality") == "text":
+        from datadistill.text import decode_text
+
+        text = _text_of(synset, _data_root(args, synset), args.download)
+        words = decode_text(
+            synset.images, synset.labels, text.vectors, text.vocab, synset.info.class_names
+        )
+        path = Path(args.out).with_suffix(".txt")
+        _write_text(path, words)
+        print(f"wrote {path} (each position's nearest word)")
     return 0
 
 
@@ -461,7 +522,12 @@ def build_parser() -> argparse.ArgumentParser:
         "show", help="write a PNG grid of a set, one row per class (one strip at one per class)"
     )
     p.add_argument("set_file", metavar="SET")
-    p.add_argument("--out", required=True)
+    p.add_argument(
+        "--out", required=True, help="the PNG; for a text set also OUT.txt, its nearest words"
+    )
+    p.add_argument("--data-root", dest="data_root", default=None, help="(text sets) the data root")
+    p.add_argument("--dataset", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--download", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_show)
     return parser
 

@@ -8,6 +8,7 @@ from datadistill.datasets import (  # noqa: F401
     mnist,
     npz,
     svhn,
+    text,
     usps,
 )
 from datadistill.datasets.base import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import torch
 
@@ -80,6 +81,30 @@ def load_dataset(
     loader = DATASETS.get(name)
     data_root = resolve_root(root)
     raw = loader(data_root, download)
+    return splits_from_raw(
+        raw,
+        data_root,
+        val_size=val_size,
+        val_seed=val_seed,
+        zca=zca,
+        zca_reg=zca_reg,
+        device=device,
+        flip=flip,
+    )
+
+
+def splits_from_raw(
+    raw: RawData,
+    data_root: Path,
+    *,
+    val_size: float | int = 0.1,
+    val_seed: int = 0,
+    zca: bool = False,
+    zca_reg: float = 0.1,
+    device: str | torch.device = "cpu",
+    flip: bool | None = None,
+) -> DataSplits:
+    """A loader's ``RawData`` checked, normalised and split as ``load_dataset`` does."""
     _check(raw)
     info = raw.info if flip is None else dataclasses.replace(raw.info, flip=flip)
     mean = torch.tensor(info.mean).view(1, -1, 1, 1)

@@ -29,6 +29,7 @@ class DMConfig(IterativeConfig):
     momentum: float = 0.5
     batch_real: int = 256
     model: str = "convnet"
+    augment: str = "dsa"  # "none" for text (set by the dataset's defaults)
     dsa_strategy: str = "color_crop_cutout_flip_scale_rotate"
     class_chunk: int = 0
 
@@ -70,7 +71,11 @@ class DM(IterativeDistillation):
         generator: torch.Generator,
     ) -> torch.Tensor:
         cfg = self.config
-        aug = create_augmentation("dsa", flip=data.info.flip, strategy=cfg.dsa_strategy)
+        aug = create_augmentation(
+            cfg.augment,
+            flip=data.info.flip,
+            **({"strategy": cfg.dsa_strategy} if cfg.augment == "dsa" else {}),
+        )
         net = self.network(data, generator)
         net.requires_grad_(False)
         k = data.info.num_classes

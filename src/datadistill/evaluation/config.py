@@ -42,12 +42,14 @@ class EvalConfig:
 
     def resolved_models(self, synset: SyntheticSet) -> list[str]:
         """``models``, or by default the architecture a set with learned rates was distilled
-        for (it is trained as distilled), else ``convnet``."""
+        for (it is trained as distilled), else the dataset's (``textcnn`` for text) or
+        ``convnet``."""
         if self.models:
             return list(self.models)
+        default = str(synset.info.extra.get("model", "convnet"))
         if synset.lrs is not None:
-            return [str(synset.config.get("model", "convnet"))]
-        return ["convnet"]
+            return [str(synset.config.get("model", default))]
+        return [default]
 
     def resolved_loss(self, synset: SyntheticSet) -> str:
         if self.loss != "auto":

@@ -1,4 +1,5 @@
-"""The model zoo of dataset distillation: ConvNet variants, LeNet, AlexNet, VGG-11, ResNet-18, MLP.
+"""The model zoo of dataset distillation: ConvNet variants, LeNet, AlexNet, VGG-11, ResNet-18, MLP,
+and the text models TextCNN and a GRU.
 
 Every model is built for a ``DatasetInfo`` (channels, image size, classes) by name:
 ``create_model("convnet-bn", info)``; ``list_models("resnet*")`` lists the names.
@@ -11,6 +12,7 @@ from datadistill.models import (  # noqa: F401  (register)
     lenet,
     mlp,
     resnet,
+    text,
     vgg,
 )
 from datadistill.models.alexnet import AlexNet

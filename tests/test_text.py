@@ -217,3 +217,48 @@ def test_bad_text_input_is_one_line_exit_2(tmp_path: Path, capsys, case: str) ->
     assert {"empty": "empty", "no-label-column": "no column 'label'", "length-0": "length"}[
         case
     ] in err
+
+
+def test_real_loaders_read_tiny_files_in_their_formats(tmp_path: Path) -> None:
+    """IMDB, SST-2 and TREC-6 are not on this machine: their loaders read tiny files written in
+    each one's real layout, and a missing one names the layout."""
+    from datadistill.datasets.base import DataNotFoundError
+    from datadistill.text.corpora import load_imdb, load_sst2, load_trec6
+
+    for part in ("train", "test"):
+        for label, text in (("neg", "a dull film"), ("pos", "a fine film")):
+            folder = tmp_path / "aclImdb" / part / label
+            folder.mkdir(parents=True)
+            (folder / "0_3.txt").write_text(text)
+    imdb = load_imdb(tmp_path, False)
+    assert imdb.train_texts == ["a dull film", "a fine film"] and imdb.test_labels == [0, 1]
+    (tmp_path / "SST-2").mkdir()
+    for name in ("train", "dev"):
+        (tmp_path / "SST-2" / f"{name}.tsv").write_text(
+            "sentence\tlabel\nit is dull \t0\nfun \t1\n"
+        )
+    sst = load_sst2(tmp_path, False)
+    assert sst.train_texts == ["it is dull ", "fun "] and sst.test_labels == [0, 1]
+    (tmp_path / "trec").mkdir()
+    lines = "DESC:manner How did serfdom develop ?\nHUM:ind Who killed Gandhi ?\n"
+    for name in ("train_5500.label", "TREC_10.label"):
+        (tmp_path / "trec" / name).write_bytes(lines.encode("latin-1"))
+    trec = load_trec6(tmp_path, False)
+    assert trec.train_labels == [1, 3] and trec.train_texts[1] == "Who killed Gandhi ?"
+    with pytest.raises(DataNotFoundError, match="aclImdb"):
+        load_imdb(tmp_path / "elsewhere", False)
+
+
+def test_glove_file_read_into_the_vocabulary(tmp_path: Path) -> None:
+    from datadistill.text.embeddings import load_glove
+
+    vocab = Vocabulary.build([["good", "film", "zzz"]])
+    folder = tmp_path / "glove"
+    folder.mkdir()
+    rows = {"good": 1.0, "film": -2.0, "other": 3.0}
+    text = "".join(f"{w} " + " ".join([str(v)] * 50) + "\n" for w, v in rows.items())
+    (folder / "glove.6B.50d.txt").write_text(text)
+    vectors, found = load_glove(vocab, tmp_path, dim=50)
+    assert vectors.shape == (len(vocab), 50) and found == pytest.approx(2 / 3)
+    good, film = vectors[vocab.id("good")], vectors[vocab.id("film")]
+    assert torch.allclose(film, -2 * good)  # the file's vectors, scaled alike

@@ -570,7 +570,62 @@ def text_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def mtt_table(rows: list[dict]) -> list[str]:
+    """Trajectory matching: accuracy beside DM and random at the same budget, then peak memory
+    against syn_steps for both gradients."""
+    acc = [r for r in rows if r.get("part") == "accuracy"]
+    mem = [r for r in rows if r.get("part") == "memory"]
+    lines: list[str] = []
+    if acc:
+        cells = []
+        for r in acc:
+            s = r.get("settings") or {}
+            budget = ", ".join(
+                f"{k} {s[k]}"
+                for k in ("experts", "expert_epochs", "max_start_epoch", "syn_steps", "iterations")
+                if k in s
+            )
+            spi = r.get("seconds_per_iteration")
+            cells.append(
+                [
+                    r["dataset"],
+                    r["ipc"],
+                    r["method"],
+                    _fmt(r["acc_mean"], r["acc_std"]),
+                    r["n_runs"],
+                    budget or "–",
+                    "–" if spi is None else f"{spi:.2f}",
+                    "–" if r.get("expert_seconds") is None else f"{r['expert_seconds']:.0f}",
+                    "–" if r.get("learned_lr") is None else f"{r['learned_lr']:.4g}",
+                    f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}",
+                    r["device"],
+                ]
+            )
+        header = (
+            "dataset|ipc|method|ours (%)|runs|budget|s/iteration|experts (read or trained) + 1 iteration, s"
+            "|learned lr|eval|device"
+        )
+        lines += _table(header, cells)
+    if mem:
+        cells = [
+            [
+                r["gradient"],
+                r["syn_steps"],
+                r["ipc"],
+                r.get("extra_mem_mb", "–"),
+                r["peak_mem_mb"],
+                f"{r['seconds_per_iteration']:.2f}",
+                r["device"],
+            ]
+            for r in sorted(mem, key=lambda r: (r["gradient"], r["syn_steps"]))
+        ]
+        header = "gradient|syn_steps|ipc|peak − before (MB)|peak RSS (MB)|s/iteration|device"
+        lines += ["", *_table(header, cells)]
+    return lines
+
+
 RENDERERS = {
+    "mtt": mtt_table,
     "text": text_table,
     "generate": generate_table,
     "kernel-transfer": kernel_transfer_table,

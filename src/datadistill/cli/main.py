@@ -405,6 +405,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experts(args: argparse.Namespace) -> int:
+    """Train (or find in the cache) the expert trajectories trajectory matching (``mtt``) reads."""
+    import datadistill as dd
+    from datadistill.distillation.experts import ExpertConfig, expert_folder, expert_trajectories
+    from datadistill.models import MODELS
+
+    MODELS.get(args.model)
+    cfg = ExpertConfig(args.model, args.lr, args.batch_size, args.augment, args.seed)
+    if args.experts < 1 or args.epochs < 1:
+        raise ValueError(
+            f"--experts and --epochs must be at least 1, got {args.experts}, {args.epochs}"
+        )
+    data = dd.load_dataset(
+        args.dataset, args.data_root, download=args.download, device=args.device, zca=args.zca
+    )
+    expert_trajectories(data, cfg, args.experts, args.epochs, progress=True)
+    print(f"{args.experts} experts of {args.epochs} epochs in {expert_folder(data, cfg)}")
+    return 0
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data-root",
@@ -513,6 +533,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a model already in OUT")
     _add_data_args(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "experts",
+        help="train the expert trajectories of trajectory matching (mtt) into the cache",
+    )
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--experts", type=int, default=5, help="how many networks (default 5)")
+    p.add_argument("--epochs", type=int, default=4, help="epochs each (default 4)")
+    p.add_argument("--model", default="convnet", help="architecture (mtt's model; default convnet)")
+    p.add_argument(
+        "--lr", type=float, default=0.01, help="SGD rate, no momentum (mtt's lr_teacher)"
+    )
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=256)
+    p.add_argument("--augment", default="dsa", help="dsa or none (mtt's expert_augment)")
+    p.add_argument("--seed", type=int, default=0, help="mtt's expert_seed")
+    p.add_argument("--zca", action="store_true", help="on ZCA-whitened data")
+    _add_data_args(p)
+    p.set_defaults(func=cmd_experts)
 
     add_inspect_parsers(sub, _add_data_args)
     add_generate_parsers(sub, _add_data_args)

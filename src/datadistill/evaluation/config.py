@@ -22,6 +22,7 @@ class EvalConfig:
     runs: int = 5
     epochs: int | None = None
     lr: float = 0.01
+    learned_lr: bool = True  # train a set that carries a learned rate (MTT) at that rate
     momentum: float = 0.9
     weight_decay: float = 5e-4
     batch_size: int = 256
@@ -36,6 +37,12 @@ class EvalConfig:
     # "ce-hard" for kernel methods' sets (KIP, LS), the best of the three for ConvNets and MLPs
     # on KIP images (benchmarks/results/kernel-transfer-cpu.json), "ce" for every other set
     loss: str = "auto"
+
+    def resolved_lr(self, synset: SyntheticSet) -> float:
+        """The set's learned learning rate (MTT's ``meta["learned_lr"]``) when it carries one and
+        ``learned_lr`` is on, else ``lr``."""
+        learned = synset.meta.get("learned_lr")
+        return float(learned) if self.learned_lr and learned is not None else self.lr
 
     def resolved_augment(self, info: DatasetInfo) -> str:
         return info.eval_augment if self.augment == "auto" else self.augment

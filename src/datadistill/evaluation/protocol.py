@@ -170,7 +170,7 @@ def evaluate(
         train_kw = dict(
             loss=loss,
             epochs=epochs,
-            lr=cfg.lr,
+            lr=cfg.resolved_lr(synset),
             momentum=cfg.momentum,
             weight_decay=cfg.weight_decay,
             batch_size=cfg.batch_size,

@@ -51,6 +51,20 @@ def renormalise(x: torch.Tensor, frm: DatasetInfo, to: DatasetInfo) -> torch.Ten
     return (x * std_f + mean_f - mean_t) / std_t
 
 
+def to_pixels(x: torch.Tensor, info: DatasetInfo) -> torch.Tensor:
+    """Images normalised with ``info``'s mean/std as pixels in [0, 1] (clipped), on their device."""
+    mean = torch.tensor(info.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    std = torch.tensor(info.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    return (x * std + mean).clamp(0, 1)
+
+
+def from_pixels(pixels: torch.Tensor, info: DatasetInfo) -> torch.Tensor:
+    """Pixels in [0, 1] normalised with ``info``'s mean/std: the inverse of ``to_pixels``."""
+    mean = torch.tensor(info.mean, dtype=pixels.dtype, device=pixels.device).view(1, -1, 1, 1)
+    std = torch.tensor(info.std, dtype=pixels.dtype, device=pixels.device).view(1, -1, 1, 1)
+    return (pixels - mean) / std
+
+
 class Mapping(ABC):
     """φ: normalised target images ``(N, C, H, W)`` → normalised source-domain images."""
 

@@ -16,7 +16,7 @@ import torch
 
 from datadistill.datasets.tensorset import TensorSet
 from datadistill.settings import at_least, one_of, positive
-from datadistill.transfer.mappings.base import MAPPINGS, Mapping
+from datadistill.transfer.mappings.base import MAPPINGS, Mapping, from_pixels, to_pixels
 
 STYLE_LAYERS = "conv1_2,conv2_2,conv3_3"  # a 32-pixel image has no room for conv4_3's pools
 
@@ -75,19 +75,14 @@ class Style(Mapping):
                 f"got {self.target_info.name} {self.target_info.shape}"
             )
 
-    def _pixels(self, x: torch.Tensor, which: str) -> torch.Tensor:
-        info = self.target_info if which == "target" else self.source_info
-        mean = torch.tensor(info.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-        std = torch.tensor(info.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-        return (x * std + mean).clamp(0, 1).expand(-1, 3, -1, -1)
-
     def fit(self, source: TensorSet, target: TensorSet, progress: bool = True) -> Style:
         from datadistill.generate.fast_style import train_fast_style
 
         cfg = self.config
         g = torch.Generator().manual_seed(self.seed)
         pick = torch.randperm(len(source), generator=g)[: cfg.pool_images]
-        content = self._pixels(source.images[pick.to(source.images.device)], "source")
+        content = to_pixels(source.images[pick.to(source.images.device)], self.source_info)
+        content = content.expand(-1, 3, -1, -1)
         self.net = train_fast_style(
             cfg.style,
             content,
@@ -110,12 +105,10 @@ class Style(Mapping):
         return self
 
     def forward(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        out = self.net.to(x.device)(self._pixels(x, "target"))
+        out = self.net.to(x.device)(to_pixels(x, self.target_info).expand(-1, 3, -1, -1))
         if self.source_info.channels == 1:
             out = out.mean(1, keepdim=True)
-        mean = torch.tensor(self.source_info.mean, dtype=x.dtype, device=x.device)
-        std = torch.tensor(self.source_info.std, dtype=x.dtype, device=x.device)
-        return (out - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+        return from_pixels(out, self.source_info)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return dict(self.net.state_dict())

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from datadistill.datasets.info import DatasetInfo
 from datadistill.datasets.tensorset import TensorSet
 from datadistill.settings import at_least, positive
-from datadistill.transfer.mappings.base import MAPPINGS, Mapping
+from datadistill.transfer.mappings.base import MAPPINGS, Mapping, from_pixels, to_pixels
 
 
 @dataclass
@@ -101,18 +101,6 @@ class PairedVAE(nn.Module):
         return total, {"target": rec_t.item() / n, "source": rec_s.item() / n, "kl": kl.item() / n}
 
 
-def _pixels(x: torch.Tensor, info: DatasetInfo) -> torch.Tensor:
-    mean = torch.tensor(info.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-    std = torch.tensor(info.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-    return (x * std + mean).clamp(0, 1)
-
-
-def _normalised(pixels: torch.Tensor, info: DatasetInfo) -> torch.Tensor:
-    mean = torch.tensor(info.mean, dtype=pixels.dtype, device=pixels.device).view(1, -1, 1, 1)
-    std = torch.tensor(info.std, dtype=pixels.dtype, device=pixels.device).view(1, -1, 1, 1)
-    return (pixels - mean) / std
-
-
 @MAPPINGS.register("vae")
 class VAE(Mapping):
     Config = VAEConfig
@@ -150,8 +138,8 @@ class VAE(Mapping):
         device = target.images.device
         self.net.to(device).train()
         opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
-        t_pix = _pixels(target.images, self.target_info)
-        s_pix = _pixels(source.images, self.source_info)
+        t_pix = to_pixels(target.images, self.target_info)
+        s_pix = to_pixels(source.images, self.source_info)
         by_class = [source.indices_of(c) for c in range(source.num_classes)]
         n = len(target)
         steps = cfg.epochs * math.ceil(n / cfg.batch_size)
@@ -194,7 +182,7 @@ class VAE(Mapping):
         return out
 
     def forward(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        mu, _ = self.net.encode(_pixels(x, self.target_info))
+        mu, _ = self.net.encode(to_pixels(x, self.target_info))
         return self.decode(mu)[1]
 
     @torch.no_grad()
@@ -202,12 +190,12 @@ class VAE(Mapping):
         """Latent points decoded by both decoders: (target images, source images), normalised."""
         t = torch.sigmoid(self.net.decode_target(z)).view(-1, *self.target_info.shape)
         s = torch.sigmoid(self.net.decode_source(z)).view(-1, *self.source_info.shape)
-        return _normalised(t, self.target_info), _normalised(s, self.source_info)
+        return from_pixels(t, self.target_info), from_pixels(s, self.source_info)
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The encoder's mean for normalised target images."""
-        return self.net.encode(_pixels(x, self.target_info))[0]
+        return self.net.encode(to_pixels(x, self.target_info))[0]
 
     def teacher_set(
         self, source: TensorSet, target: TensorSet, generator: torch.Generator | None = None

@@ -35,6 +35,15 @@ def digits() -> dd.DataSplits:
 # Settings that keep each method's test run short; every other setting keeps its default.
 FAST_SETTINGS: dict[str, dict] = {
     "best-of-random": {"candidates": 3, "epochs": 10, "val_images": 100},
+    "gtn": {
+        "iterations": 2,
+        "learner": "convnet-w32",
+        "inner_steps": 2,
+        "batch_size": 20,
+        "batch_real": 32,
+        "width": 8,
+        "noise_dim": 8,
+    },
     "dm": {"iterations": 3, "batch_real": 16, "model": "convnet-w32"},
     "dc": {
         "iterations": 2,

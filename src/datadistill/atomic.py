@@ -17,9 +17,9 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o644)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # after the write: a writer may have replaced the file (safetensors)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

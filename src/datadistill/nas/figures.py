@@ -1,0 +1,39 @@
+"""Proxy score against ground truth, one panel per proxy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from datadistill.nas.search import NASResult
+
+
+def plot_agreement(result: NASResult, path: str | os.PathLike[str]) -> Path:
+    """A PNG of scatter panels (ground-truth validation accuracy on x, the proxy's on y), titled
+    with Spearman's ρ and Kendall's τ; the proxy's top pick is ringed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    proxies = list(result.scores)
+    fig, axes = plt.subplots(1, len(proxies), figsize=(3.2 * len(proxies), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], proxies, strict=True):
+        score = result.scores[name]
+        agree = result.agreement[name]
+        ax.scatter(result.truth, score, s=14, alpha=0.8)
+        best = max(range(len(score)), key=lambda i: (score[i], -i))
+        ax.scatter([result.truth[best]], [score[best]], s=80, facecolors="none", edgecolors="red")
+        rho, tau = (
+            f"{v:.2f}" if v is not None else "n/a" for v in (agree["spearman"], agree["kendall"])
+        )
+        ax.set_title(f"{name}\nρ={rho}  τ={tau}", fontsize=9)
+        ax.set_xlabel("ground truth val. acc. (%)", fontsize=8)
+        ax.set_ylabel("proxy val. acc. (%)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

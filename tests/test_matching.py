@@ -244,3 +244,12 @@ def test_bf16_stays_close(digits: dd.DataSplits, fast_settings: dict, method: st
     assert 0 < (bf16.images - plain.images).abs().max() < 0.5 * plain.images.abs().max()
     with pytest.raises(ValueError, match="amp"):
         dd.distill(digits, method, 1, {**settings, "amp": "fp8"}, progress=False)
+
+
+@pytest.mark.parametrize("method", ["dm", "dsa"])
+def test_more_images_per_class_than_real_ones_per_batch(digits: dd.DataSplits, method: str) -> None:
+    """ipc > batch_real: the siamese augmentation draws one parameter set per image of the larger
+    side (it used to fail with a shape error)."""
+    settings = {**FAST, "iterations": 1, "batch_real": 2}
+    synset = dd.distill(digits, method, 3, settings, progress=False)
+    assert synset.images.shape[0] == 30 and torch.isfinite(synset.images).all()

@@ -50,6 +50,19 @@ _API = {
     "decode_text": "datadistill.text",
     "transfer": "datadistill.transfer",
     "kd": "datadistill.transfer",
+    "load_grid": "datadistill.experiments",
+    "run_grid": "datadistill.experiments",
+    "run_cell": "datadistill.experiments",
+    "Store": "datadistill.experiments",
+    "EXECUTORS": "datadistill.experiments",
+    "write_report": "datadistill.report.experiments",
+    "RayExecutor": "datadistill.experiments.ray_executor",
+    "open_sink": "datadistill.report.sinks",
+    "logging_to": "datadistill.report.sinks",
+    "nas": "datadistill.nas",
+    "gtn": "datadistill.gtn",
+    "load_generator": "datadistill.gtn",
+    "train_generator": "datadistill.gtn",
 }
 
 __all__ = sorted(_API)

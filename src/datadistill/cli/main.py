@@ -16,8 +16,10 @@ from typing import Any
 import yaml
 
 from datadistill import __version__
+from datadistill.cli.experiment_commands import add_parsers as add_experiment_parsers
 from datadistill.cli.generate_commands import add_parsers as add_generate_parsers
 from datadistill.cli.inspect_commands import add_parsers as add_inspect_parsers
+from datadistill.cli.nas_commands import add_parsers as add_nas_parsers
 from datadistill.cli.transfer_commands import add_parsers as add_transfer_parsers
 
 # Top-level keys of an experiment file (and of ``--set``); ``config:`` and ``eval:`` are sections.
@@ -153,10 +155,11 @@ def _describe(name: str) -> int:
 
 def cmd_distill(args: argparse.Namespace) -> int:
     import datadistill as dd
-    from datadistill.cli.outdir import claimed
     from datadistill.datasets import DATASETS
     from datadistill.datasets.text import method_defaults
-    from datadistill.methods import METHODS, check_ipc
+    from datadistill.distillation import distributed
+    from datadistill.methods import METHODS
+    from datadistill.report.sinks import SINKS
     from datadistill.settings import make_config
 
     source = args.config
@@ -184,8 +187,43 @@ def cmd_distill(args: argparse.Namespace) -> int:
     config = make_config(method.Config, user, f"{top['method']} setting")
     eval_values = {**doc.get("eval", {}), **_eval_overrides(args)}
     eval_cfg = _eval_config(eval_values, "evaluation setting") if args.evaluate else None
+    if args.log:
+        SINKS.get(args.log.partition(":")[0])
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # torchrun: one run, classes split by rank
+        if not getattr(method, "splits_classes", False):
+            raise ValueError(f"{top['method']} does not split across processes (dm, dc, dsa do)")
+        try:
+            args.device = distributed.init_from_env(args.device)
+            code = _distill_into(args, top, config, eval_cfg, doc, text_cfg)
+            distributed.barrier()
+            return code
+        finally:
+            distributed.finish()
+    return _distill_into(args, top, config, eval_cfg, doc, text_cfg)
+
+
+def _distill_into(
+    args: argparse.Namespace,
+    top: dict[str, Any],
+    config: Any,
+    eval_cfg: Any,
+    doc: dict[str, Any],
+    text_cfg: Any,
+) -> int:
+    """Load the data, distil, save into ``args.out`` and evaluate; under torchrun only rank 0
+    claims the folder, writes files, shows progress and logs (the others learn their classes)."""
+    import contextlib
+
+    import datadistill as dd
+    from datadistill.cli.outdir import claimed
+    from datadistill.distillation import distributed
+    from datadistill.methods import check_ipc
+    from datadistill.report.sinks import logging_to, open_sink
+
     out = Path(args.out)
-    with claimed(out, resume=args.resume, overwrite=args.overwrite):
+    main = distributed.is_main_process()
+    claim = claimed(out, resume=args.resume, overwrite=args.overwrite)
+    with claim if main else contextlib.nullcontext(out):
         if text_cfg is not None:
             from datadistill.text import load_text
 
@@ -207,12 +245,25 @@ def cmd_distill(args: argparse.Namespace) -> int:
             )
         check_ipc(data, top["ipc"])
         checkpoint = out / "checkpoint.pt"
-        if args.overwrite and not args.resume:
+        if args.overwrite and not args.resume and main:
             checkpoint.unlink(missing_ok=True)  # start afresh, as asked
-        synset = dd.distill(
-            data, top["method"], top["ipc"], config, seed=top.get("seed", 0), checkpoint=checkpoint
-        )
+        with logging_to(open_sink(args.log) if args.log and main else None):
+            synset = dd.distill(
+                data,
+                top["method"],
+                top["ipc"],
+                config,
+                seed=top.get("seed", 0),
+                progress=main,
+                checkpoint=checkpoint if main or args.resume else None,
+            )
+        if not main:
+            return 0
         path = synset.save(out / "set.safetensors")
+        if "generator" in synset.meta:  # a gtn set: its generator also in a file of its own
+            from datadistill.gtn import generator_of, save_generator
+
+            save_generator(generator_of(synset), out / "set.generator.safetensors")
         dd.save_grid(synset, out / "grid.png")
         resolved = {**doc, **top, "config": synset.config}
         _write_text(out / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
@@ -502,6 +553,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace the set (and start afresh from any checkpoint) already in OUT",
     )
     p.add_argument("--seed-eval", dest="seed_eval", type=int, default=None)
+    p.add_argument(
+        "--log",
+        "--sink",
+        dest="log",
+        default=None,
+        metavar="SINK:ARG",
+        help="also log iterative methods' loss and validation accuracy: tensorboard:DIR "
+        "(needs tensorboard) or jsonl:FILE (--sink under torchrun, which takes --log for itself)",
+    )
     _add_data_args(p)
     _add_eval_args(p)
     p.set_defaults(func=cmd_distill, data_root=None)
@@ -555,6 +615,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_inspect_parsers(sub, _add_data_args)
     add_generate_parsers(sub, _add_data_args)
     add_transfer_parsers(sub, _add_data_args)
+    add_experiment_parsers(sub)
+    add_nas_parsers(sub, _add_data_args)
 
     p = sub.add_parser(
         "show", help="write a PNG grid of a set, one row per class (one strip at one per class)"

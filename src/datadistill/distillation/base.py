@@ -52,11 +52,12 @@ def siamese_class_batches(
     generator: torch.Generator,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Per class: ``batch_real`` real images and the class's ``ipc`` synthetic ones (``images`` is
-    class-ordered), both augmented with one shared draw (DSA's siamese augmentation)."""
+    class-ordered), both augmented with one shared draw (DSA's siamese augmentation): one draw per
+    image of the larger of the two, the smaller taking its first ones, as the reference does."""
     real, syn = [], []
     for c in classes:
         batch = data.train.sample(c, batch_real, generator)
-        params = aug.sample(len(batch), generator)
+        params = aug.sample(max(len(batch), ipc), generator)
         real.append(aug.apply(batch, params))
         syn.append(aug.apply(images[c * ipc : (c + 1) * ipc], params))
     return real, syn

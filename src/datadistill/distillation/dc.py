@@ -5,7 +5,9 @@ Per iteration a fresh network is drawn; for ``outer_loop`` steps the synthetic i
 the network's gradient on them matches its gradient on real images class by class, and between
 steps the network trains ``inner_loop`` epochs on the synthetic set. Per-class gradients of all
 classes come from one vmapped ``torch.func.grad`` (one batched pass instead of a Python loop over
-classes); the synthetic gradients stay differentiable through ordinary autograd.
+classes); the synthetic gradients stay differentiable through ordinary autograd. Under
+``torchrun`` each rank matches its own classes' gradients (``distillation.distributed``); the
+batch-norm statistics and the inner training use every class and are repeated on every rank.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from torch.func import functional_call, grad, vmap
 
 from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
-from datadistill.distillation.base import siamese_class_batches
+from datadistill.distillation.distributed import class_share, share_batches
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.distillation.losses import DISTANCES
 from datadistill.evaluation.train import fit
@@ -146,6 +148,7 @@ def _class_gradient(
 class DC(IterativeDistillation):
     Config = DCConfig
     summary = "gradient matching, class by class (Zhao, Mopuri, Bilen 2021)"
+    splits_classes = True  # under torchrun each rank learns a share of the classes
 
     def step(self, data, images, labels, ipc, generator, opt) -> float:
         cfg = self.config
@@ -162,14 +165,16 @@ class DC(IterativeDistillation):
         batched = (
             cfg.batched_classes if cfg.batched_classes != "auto" else images.device.type == "cuda"
         )
+        share = class_share(k)  # all classes, or this rank's under torchrun
+        n_real = min(cfg.batch_real, *data.train.class_counts())  # the smallest class's batch
         for ol in range(outer):
             _set_batchnorm_from_real(net, data, cfg.bn_images_per_class, generator)
-            real, syn = siamese_class_batches(
-                data, images, ipc, range(k), cfg.batch_real, aug, generator
+            real, syn = share_batches(
+                data, images, ipc, range(k), share, cfg.batch_real, aug, generator
             )
-            n_real = min(len(r) for r in real)
             real_x = torch.stack([r[:n_real] for r in real])
-            real_y = torch.arange(k, device=images.device).view(k, 1).expand(k, n_real)
+            owned = torch.arange(share.classes.start, share.classes.stop, device=images.device)
+            real_y = owned.view(-1, 1).expand(len(owned), n_real)
             chunk = (
                 cfg.real_chunk
                 if cfg.real_chunk >= 0
@@ -184,14 +189,13 @@ class DC(IterativeDistillation):
                 chunk=chunk,
                 forward=self.forward_of(net),
             )
-            g_syn = class_gradients(
-                net, torch.stack(syn), labels.view(k, ipc), batched, keep_graph=True
-            )
+            syn_y = labels.view(k, ipc)[share.classes.start : share.classes.stop]
+            g_syn = class_gradients(net, torch.stack(syn), syn_y, batched, keep_graph=True)
             loss = distance(g_real, g_syn)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            total += share.reduce(loss, opt)
             opt.step()
-            total += float(loss.detach())
             if ol == outer - 1:
                 break
             fit(

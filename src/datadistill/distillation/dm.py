@@ -3,6 +3,7 @@ real and synthetic images under randomly initialised networks, with siamese DSA 
 
 All classes go through the network in one pass (the reference loops over classes); real features
 need no gradient. ``class_chunk`` bounds memory by processing that many classes per backward.
+Under ``torchrun`` each rank computes its own classes' terms (``distillation.distributed``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import torch
 
 from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
-from datadistill.distillation.base import siamese_class_batches
+from datadistill.distillation.distributed import class_share, share_batches
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
 from datadistill.models import forward_in_chunks, inference_batch
@@ -55,6 +56,7 @@ def _mean_embeddings(
 class DM(IterativeDistillation):
     Config = DMConfig
     summary = "distribution matching of mean embeddings under random networks (Zhao & Bilen 2023)"
+    splits_classes = True  # under torchrun each rank learns a share of the classes
 
     def lr_img(self, ipc: int) -> float:
         return self.config.lr_img_large_ipc if ipc >= 100 else self.config.lr_img
@@ -82,19 +84,33 @@ class DM(IterativeDistillation):
         embed = self.forward_of(net, "embed")
         chunk = 0 if images.device.type == "cuda" else inference_batch(images.device, cfg.compile)
         group = cfg.class_chunk or k
+        share = class_share(k)  # all classes, or this rank's under torchrun
+        groups = [range(lo, min(lo + group, k)) for lo in range(0, k, group)]
+        last = max(i for i, g in enumerate(groups) if any(map(share.owns, g)))
         total = images.new_zeros(())
-        for lo in range(0, k, group):
-            classes = range(lo, min(lo + group, k))
-            real, syn = siamese_class_batches(
-                data, images, ipc, classes, cfg.batch_real, aug, generator
+        for i, classes in enumerate(groups):
+            real, syn = share_batches(
+                data, images, ipc, classes, share, cfg.batch_real, aug, generator
             )
+            if not real:
+                continue
             with torch.no_grad():
                 mu_real = _mean_embeddings(embed, real, chunk)
             mu_syn = net.embed(torch.cat(syn)).view(len(syn), ipc, -1).mean(1)
             loss = (mu_real - mu_syn).square().sum()
-            if lo + group < k:
+            if i < last:
                 loss.backward()  # free this chunk's graph now; the caller's backward adds the rest
                 total = total + loss.detach()
             else:
                 total = total + loss
         return total
+
+    def step(self, data, images, labels, ipc, generator, opt) -> float:
+        """The shared step, with a class-split run's per-rank gradients summed before the
+        update (``distributed``)."""
+        opt.zero_grad(set_to_none=True)
+        loss = self.loss(data, images, labels, ipc, generator)
+        loss.backward()
+        value = class_share(data.info.num_classes).reduce(loss, opt)
+        opt.step()
+        return value

@@ -22,8 +22,10 @@ from tqdm.auto import tqdm
 
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.base import DistillationMethod, InitConfig
+from datadistill.distillation.distributed import is_main_process
 from datadistill.models import create_seeded_model, draw_seed
 from datadistill.models.compiled import compiled
+from datadistill.report.sinks import log_scalars
 from datadistill.settings import at_least, one_of, positive
 from datadistill.synset import SetFileError, SyntheticSet
 
@@ -183,14 +185,17 @@ class IterativeDistillation(DistillationMethod):
                     loss_value = self.step(data, images, labels, ipc, generator, opt)
                 self._check_diverged(loss_value, images, bounds, it + 1)
                 postfix = {"loss": f"{loss_value:.4g}"}
+                scalars = {"loss": loss_value}  # for the current sink (``report.sinks``)
                 if cfg.eval_every > 0 and (it + 1) % cfg.eval_every == 0:
                     acc = self._validate(data, images, labels, it + 1)
                     self.history.append([it + 1, acc])
+                    scalars["val_accuracy"] = acc
                     if self.best is None or acc > self.best[0]:
                         self.best = (acc, self._snapshot(images))
                 if self.history:
                     postfix["val"] = f"{self.history[-1][1]:.2f}"
                 bar.set_postfix(postfix)
+                log_scalars(it + 1, scalars)
                 last = it + 1 == cfg.iterations  # a finished run can be continued or reused
                 if self.checkpoint is not None and ((it + 1) % cfg.checkpoint_every == 0 or last):
                     self._save(images, opt, generator, ipc, it + 1)
@@ -302,6 +307,8 @@ class IterativeDistillation(DistillationMethod):
         ipc: int,
         it: int,
     ) -> None:
+        if not is_main_process():  # under torchrun every rank holds the same state; rank 0 saves
+            return
         path = Path(self.checkpoint)
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {

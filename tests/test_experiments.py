@@ -57,6 +57,10 @@ def test_grid_expands_and_keys_follow_settings() -> None:
     changed = {**doc, "config": {"dm": {"iterations": 4}}}
     same = {c["key"] for c in parse_grid(changed).cells()} & {c["key"] for c in cells}
     assert same == {c["key"] for c in cells if c["method"] == "random"}
+    # a cell's seed seeds its evaluation networks too, unless the eval block gives a seed
+    assert all(c["eval"]["seed"] == c["seed"] for c in cells)
+    fixed = parse_grid({**doc, "eval": {**FAST_EVAL, "seed": 7}}).cells()
+    assert {c["eval"]["seed"] for c in fixed} == {7}
     other_eval = {**doc, "eval": {**FAST_EVAL, "epochs": 3}}
     assert not {c["key"] for c in parse_grid(other_eval).cells()} & {c["key"] for c in cells}
     new_version = {c["key"] for c in parse_grid(doc).cells(version="9.9")}

@@ -163,6 +163,10 @@ def expand(grid: Grid, version: str | None = None) -> list[dict[str, Any]]:
 
 
 def _finish(grid: Grid, cell: dict[str, Any], eval_values: dict[str, Any], version: str) -> dict:
+    """Attach the evaluation block (seeded by the cell's seed unless ``eval:`` gives one, so the
+    seeds of a grid vary the networks as well as the set) and the key."""
+    if "seed" not in grid.eval:
+        eval_values = {**eval_values, "seed": cell["seed"]}
     cell.update(eval=eval_values, version=version)
     cell["key"] = cell_key(cell)
     return {**cell, "grid": grid.name, "data_root": grid.data_root}

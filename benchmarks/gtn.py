@@ -46,8 +46,15 @@ QUICK = {"inner_steps": 2, "batch_size": 20, "batch_real": 32, "lr_inner": 0.1}
 Batches = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 
 
-def settings_of(trainer: str, budget: dict, iterations: int) -> dict:
-    return {**budget, "trainer": trainer, "learner": MODEL, "iterations": iterations}
+def settings_of(trainer: str, budget: dict, iterations: int, space: str = "") -> dict:
+    """The method's settings; ``space``: learners drawn from that NAS search space instead."""
+    return {
+        **budget,
+        "trainer": trainer,
+        "learner": MODEL,
+        "iterations": iterations,
+        "learner_space": space,
+    }
 
 
 def k_step_accuracy(
@@ -108,15 +115,16 @@ def accuracy_part(args: argparse.Namespace, out: Path) -> None:
     budget = QUICK if args.quick else BUDGET
     k, size = budget["inner_steps"], budget["batch_size"]
     seeds = range(args.learners)
-    for trainer in TRAINERS:
+    for trainer in args.trainers.split(","):
         its = 2 if args.quick else ITERATIONS[trainer]
-        settings = settings_of(trainer, budget, its)
+        settings = settings_of(trainer, budget, its, args.learner_space)
         start = time.perf_counter()
         synset = dd.distill(data, "gtn", 1, settings, progress=False)
         seconds = time.perf_counter() - start
         gen = generator_of(synset)
         if not args.quick:  # kept for the architecture-search proxy (benchmarks/nas.py --gtn)
-            kept = HERE / "results" / "gtn" / f"{trainer}.safetensors"
+            tag = f"{trainer}-{args.learner_space}" if args.learner_space else trainer
+            kept = HERE / "results" / "gtn" / f"{tag}.safetensors"
             save_generator(gen, kept)
             kept.with_suffix(".json").write_text(json.dumps({"seconds": round(seconds, 1)}))
         lr, mom = float(gen.inner_lr.detach()), float(gen.inner_momentum.detach())
@@ -130,6 +138,8 @@ def accuracy_part(args: argparse.Namespace, out: Path) -> None:
         )  # fmt: skip
         append_record(out, row)
         print(f"{trainer}: {sum(accs) / len(accs):.2f} after {k} steps ({seconds / its:.2f} s/it)")
+    if args.learner_space:
+        return  # the real-batch baseline does not depend on the generators' learners
     real = [
         k_step_accuracy(
             data, from_tensors(data.train.images, data.train.labels, size, s), k,
@@ -219,6 +229,13 @@ def main() -> None:
     p.add_argument("--parts", default="memory,accuracy", help="add dcdd for DC and DD sets")
     p.add_argument("--steps", default="8,16,32,64", help="inner steps K of the memory curve")
     p.add_argument("--learners", type=int, default=5)
+    p.add_argument(
+        "--learner-space",
+        dest="learner_space",
+        default="",
+        help="train each generator on learners drawn from this NAS search space (e.g. convnet)",
+    )
+    p.add_argument("--trainers", default=",".join(TRAINERS), help="comma-separated trainers")
     p.add_argument("--quick", action="store_true", help="tiny budgets: a smoke test")
     p.add_argument("--out", default=str(HERE / "results" / "gtn-cpu.json"))
     p.add_argument("--memory-point", dest="memory_point", nargs=2, default=None)

@@ -60,8 +60,9 @@ def main() -> None:
     dm_proxy, dm_seconds = _dm_set(data, out, args.dm_iterations)
     making = {dm_proxy: dm_seconds}
     for path in filter(None, args.gtn.split(",")):
-        making[f"gtn:{path}"] = json.loads(Path(path).with_suffix(".json").read_text()).get(
-            "seconds"
+        sidecar = Path(path).with_suffix(".json")  # written beside it by benchmarks/gtn.py
+        making[f"gtn:{path}"] = (
+            json.loads(sidecar.read_text()).get("seconds") if sidecar.exists() else None
         )
     proxies = [*making, "random", "real"]
     start = time.perf_counter()

@@ -72,7 +72,7 @@ def accuracy_table(rows: list[dict]) -> list[str]:
                 _verdict(r),
                 f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}",
                 r["device"],
-                f"{r['eval_seconds']:.1f}",
+                "–" if r.get("eval_seconds") is None else f"{r['eval_seconds']:.1f}",
             ]
         )
     header = (
@@ -624,7 +624,97 @@ def mtt_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def gtn_table(rows: list[dict]) -> list[str]:
+    """Teaching networks: few-step learner accuracy per trainer beside real batches and DC/DD
+    sets fed the same way, then the memory of one outer iteration against K."""
+    acc = [r for r in rows if r.get("part") in ("accuracy", "dcdd")]
+    mem = [r for r in rows if r.get("part") == "memory"]
+    cells = []
+    for r in acc:
+        spi = r.get("seconds_per_iteration")
+        lr = r.get("learned_lr")
+        space = (r.get("settings") or {}).get("learner_space")
+        name = r.get("trainer") or r["method"]
+        cells.append(
+            [
+                r["dataset"],
+                f"{name} (learners from the {space} space)" if space else name,
+                r["ipc"] if r.get("part") == "dcdd" else "–",
+                _fmt(r["acc_mean"], r["acc_std"]),
+                r["n_runs"],
+                f"{r['inner_steps']} × {r['batch_size']}",
+                r.get("iterations") or "–",
+                "–" if spi is None else f"{spi:.2f}",
+                "–" if lr is None else f"{lr:.3g} / {r['learned_momentum']:.2f}",
+                r["device"],
+            ]
+        )
+    header = (
+        "dataset|data (trainer or method)|ipc|test acc. after K steps (%)|learners|K × batch"
+        "|iterations|s/iteration|learned lr / momentum|device"
+    )
+    lines = _table(header, cells)
+    if mem:
+        mem_cells = [
+            [
+                r["trainer"],
+                r["inner_steps"],
+                r.get("extra_mem_mb", "–"),
+                f"{r['seconds_per_iteration']:.2f}",
+                r["device"],
+            ]
+            for r in sorted(mem, key=lambda r: (r["trainer"], r["inner_steps"]))
+        ]
+        header = "trainer|K|peak − before (MB)|s/iteration|device"
+        lines += ["", *_table(header, mem_cells)]
+    return lines
+
+
+def nas_table(rows: list[dict]) -> list[str]:
+    """Architecture-search proxies: rank agreement with the ground truth and cost."""
+    cells = []
+    for r in rows:
+        making = r.get("proxy_making_seconds") or {}
+        for proxy, a in r["agreement"].items():
+            name = proxy.split(":")[-1]
+            made = next((v for k, v in making.items() if name in (k, k.rsplit(".", 1)[0])), None)
+            best = next(v for k, v in a.items() if k.endswith("_best_truth_rank"))
+            cells.append(
+                [
+                    r["dataset"],
+                    r["candidates"],
+                    proxy,
+                    "–" if a["spearman"] is None else f"{a['spearman']:.3f}",
+                    "–" if a["kendall"] is None else f"{a['kendall']:.3f}",
+                    a["top1_truth_rank"],
+                    best,
+                    f"{r['seconds_per_candidate'][proxy]:.2f}",
+                    "–" if made is None else f"{made:.0f}",
+                ]
+            )
+        cells.append(
+            [
+                r["dataset"],
+                r["candidates"],
+                "ground truth",
+                "1",
+                "1",
+                "1",
+                "1",
+                f"{r['seconds_per_candidate']['truth']:.2f}",
+                "–",
+            ]  # fmt: skip
+        )
+    header = (
+        "dataset|candidates|proxy|Spearman|Kendall|true rank of top-1|best true rank in top-5"
+        "|s/candidate|s to make the data"
+    )
+    return _table(header, cells) + _sources(rows)
+
+
 RENDERERS = {
+    "gtn": gtn_table,
+    "nas": nas_table,
     "mtt": mtt_table,
     "text": text_table,
     "generate": generate_table,
@@ -645,6 +735,19 @@ RENDERERS = {
 }
 
 
+def grid_parts() -> list[str]:
+    """One section per results store of a grid file (``results/grids/*.sqlite``), made by the
+    library's markdown report; its figures go to ``results/grids/<store>/``."""
+    from datadistill.report.experiments import markdown_part
+
+    lines = []
+    for store in sorted((HERE / "results" / "grids").glob("*.sqlite")):
+        images = HERE / "results" / "grids" / store.stem
+        lines += [f"## grid: {store.stem}", "", f"From `{store.relative_to(HERE)}`.", ""]
+        lines += [markdown_part(store, images, image_prefix=f"results/grids/{store.stem}/"), ""]
+    return lines
+
+
 def main() -> None:
     groups: dict[str, list[dict]] = defaultdict(list)
     for path in sorted((HERE / "results").glob("*.json")):
@@ -663,6 +766,7 @@ def main() -> None:
         )
         lines += render(rows)
         lines.append("")
+    lines += grid_parts()
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print(f"wrote {HERE / 'RESULTS.md'}")
 

@@ -17,8 +17,12 @@ def plot_agreement(result: NASResult, path: str | os.PathLike[str]) -> Path:
     import matplotlib.pyplot as plt
 
     proxies = list(result.scores)
-    fig, axes = plt.subplots(1, len(proxies), figsize=(3.2 * len(proxies), 3.2), squeeze=False)
-    for ax, name in zip(axes[0], proxies, strict=True):
+    cols = min(4, len(proxies))
+    rows = -(-len(proxies) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[len(proxies) :]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, proxies, strict=False):
         score = result.scores[name]
         agree = result.agreement[name]
         ax.scatter(result.truth, score, s=14, alpha=0.8)

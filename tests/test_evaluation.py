@@ -108,3 +108,31 @@ def test_chunked_gradient_accumulation_trains_the_same_network(
         nets.append(net)
     for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_bf16_evaluation_learns_as_fp32_does(digits: dd.DataSplits) -> None:
+    """``amp=bf16``: networks trained and tested under bfloat16 autocast reach fp32's accuracy
+    (autocast's weight cache would freeze the weights the forward pass sees at their start)."""
+    synset = dd.distill(digits, "random", 5, seed=0, progress=False)
+    cfg = {"models": ["convnet-w32"], "runs": 2, "epochs": 30, "augment": "none"}
+    fp32 = dd.evaluate(synset, digits, dd.EvalConfig(**cfg), progress=False)
+    bf16 = dd.evaluate(synset, digits, dd.EvalConfig(**cfg, amp="bf16"), progress=False)
+    assert bf16.results["convnet-w32"].mean > 40
+    assert abs(bf16.results["convnet-w32"].mean - fp32.results["convnet-w32"].mean) < 5
+    with pytest.raises(ValueError, match="amp"):
+        dd.EvalConfig(amp="fp8")
+
+
+def test_distillation_bf16_context_sees_in_place_updates() -> None:
+    """An outer iteration updates networks and images in place (DC's loops); under ``amp=bf16``
+    the next forward pass must see the new values, not a cached bfloat16 copy."""
+    from datadistill.distillation.dm import DM, DMConfig
+
+    w = torch.ones(2, 2, requires_grad=True)
+    x = torch.ones(1, 2)
+    with DM(DMConfig(amp="bf16")).precision(torch.device("cpu")):
+        before = torch.nn.functional.linear(x, w)
+        with torch.no_grad():
+            w.mul_(2)
+        after = torch.nn.functional.linear(x, w)
+    torch.testing.assert_close(after.float(), 2 * before.float())

@@ -296,7 +296,7 @@ def _text_config(dataset: str, values: Any) -> Any:
 
 
 def _eval_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("models", "runs", "epochs", "augment", "seed_eval", "batched")
+    keys = ("models", "runs", "epochs", "augment", "seed_eval", "batched", "amp")
     out = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     if "seed_eval" in out:
         out["seed"] = out.pop("seed_eval")
@@ -506,6 +506,9 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--augment", default=None, help="auto, none, dc or dsa")
     p.add_argument("--batched", default=None, help="train the runs together: auto, yes, no")
+    p.add_argument(
+        "--amp", default=None, help="none (default) or bf16: train and test under bf16 autocast"
+    )
     p.add_argument(
         "--compare",
         default=None,

@@ -141,9 +141,11 @@ class IterativeDistillation(DistillationMethod):
         return compiled(net, method) if self.config.compile else getattr(net, method)
 
     def precision(self, device: torch.device) -> contextlib.AbstractContextManager:
-        """The autocast context of one outer iteration (``amp``)."""
+        """The autocast context of one outer iteration (``amp``). Without autocast's weight cache:
+        an iteration updates images and networks in place (DC's outer and inner loops), and a
+        cached bfloat16 copy would keep the old values until the context ends."""
         if self.config.amp == "bf16":
-            return torch.autocast(device.type, dtype=torch.bfloat16)
+            return torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)
         return contextlib.nullcontext()
 
     def make_optimizer(self, params: list[torch.Tensor], ipc: int) -> torch.optim.Optimizer:

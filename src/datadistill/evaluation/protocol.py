@@ -177,17 +177,23 @@ def evaluate(
             augmentation=aug,
             tick=bar.update if not distilled else None,
         )
-        if distilled:
-            steps = int(synset.meta.get("steps") or synset.config.get("steps") or len(synset.lrs))
-            for m in models:
-                fit_as_distilled(m, synset.images, synset.labels, synset.lrs, steps, tied)
-                bar.update(1)
-        elif _use_batched(cfg, models[0], device, distilled):
-            fit_batched(models, synset.images, synset.labels, generators=gens, **train_kw)
-        else:
-            for m, g in zip(models, gens, strict=True):
-                fit(m, synset.images, synset.labels, generator=g, **train_kw)
-        accs = [accuracy(m, target, cfg.test_batch_size) for m in models]
+        amp = torch.autocast(  # no weight cache: the weights change within this one context
+            device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16", cache_enabled=False
+        )
+        with amp:  # parameters and optimiser state stay float32; only the ops run in bf16
+            if distilled:
+                steps = int(
+                    synset.meta.get("steps") or synset.config.get("steps") or len(synset.lrs)
+                )
+                for m in models:
+                    fit_as_distilled(m, synset.images, synset.labels, synset.lrs, steps, tied)
+                    bar.update(1)
+            elif _use_batched(cfg, models[0], device, distilled):
+                fit_batched(models, synset.images, synset.labels, generators=gens, **train_kw)
+            else:
+                for m, g in zip(models, gens, strict=True):
+                    fit(m, synset.images, synset.labels, generator=g, **train_kw)
+            accs = [accuracy(m, target, cfg.test_batch_size) for m in models]
         elapsed = time.perf_counter() - start
         results[name] = ModelResult(name, accs, elapsed / cfg.runs, epochs, augment)
         if keep_models:

@@ -712,7 +712,31 @@ def nas_table(rows: list[dict]) -> list[str]:
     return _table(header, cells) + _sources(rows)
 
 
+def bf16_table(rows: list[dict]) -> list[str]:
+    """bfloat16 autocast against float32 on a CPU: evaluation accuracy and seconds per model,
+    seconds per DM iteration."""
+    cells = []
+    for r in rows:
+        evaluation = r.get("part") == "evaluation"
+        cells.append(
+            [
+                r["part"],
+                r["amp"],
+                _fmt(r["acc_mean"], r["acc_std"]) if evaluation else "–",
+                r["n_runs"] if evaluation else "–",
+                f"{r['eval_seconds']:.1f}" if evaluation else "–",
+                "–" if evaluation else f"{r['seconds_per_iteration']:.3f}",
+                f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}" if evaluation
+                else f"{r['iterations']} iterations",
+                r["device"],
+            ]
+        )  # fmt: skip
+    header = "part|amp|accuracy (%)|runs|s/model|s/iteration|settings|device"
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "bf16": bf16_table,
     "gtn": gtn_table,
     "nas": nas_table,
     "mtt": mtt_table,

@@ -735,7 +735,33 @@ def bf16_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def grouped_table(rows: list[dict]) -> list[str]:
+    """A protocol's runs trained one by one, as grouped convolutions and vmapped, on a CPU."""
+    cells = [
+        [
+            r["dataset"],
+            r["ipc"],
+            r["augment"],
+            r["eval_epochs"],
+            r["n_runs"],
+            *(
+                f"{r['seconds_per_model'][k]:.2f}" if k in r["seconds_per_model"] else "–"
+                for k in ("one-by-one", "grouped", "vmap")
+            ),
+            ", ".join(f"{k} {v:.2f}" for k, v in r["max_acc_diff"].items() if k != "one-by-one"),
+            r["device"],
+        ]
+        for r in rows
+    ]
+    header = (
+        "dataset|ipc|augment|epochs|runs|one by one (s/model)|grouped (s/model)|vmap (s/model)"
+        "|largest accuracy difference from one by one (points)|device"
+    )
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "grouped": grouped_table,
     "bf16": bf16_table,
     "gtn": gtn_table,
     "nas": nas_table,

@@ -136,3 +136,18 @@ def test_distillation_bf16_context_sees_in_place_updates() -> None:
             w.mul_(2)
         after = torch.nn.functional.linear(x, w)
     torch.testing.assert_close(after.float(), 2 * before.float())
+
+
+def test_grouped_runs_match_one_by_one(digits: dd.DataSplits) -> None:
+    """``batched=grouped``: the runs as one network of grouped convolutions give each run the
+    accuracy it gets alone (same seeds, batches and augmentations)."""
+    synset = dd.distill(digits, "random", 3, seed=0, progress=False)
+    cfg = {"models": ["convnet-w32"], "runs": 3, "epochs": 15, "augment": "dsa"}
+    alone = dd.evaluate(synset, digits, dd.EvalConfig(**cfg, batched="no"), progress=False)
+    grouped = dd.evaluate(synset, digits, dd.EvalConfig(**cfg, batched="grouped"), progress=False)
+    pairs = zip(alone.results["convnet-w32"].accs, grouped.results["convnet-w32"].accs, strict=True)
+    for a, b in pairs:
+        assert abs(a - b) < 1.0
+    with pytest.raises(ValueError, match="grouped"):
+        mlp = dd.EvalConfig(**{**cfg, "models": ["mlp"]}, batched="grouped")
+        dd.evaluate(synset, digits, mlp, progress=False)

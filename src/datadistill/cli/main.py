@@ -505,7 +505,9 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
         "--epochs", type=int, default=None, help="default 300, or 1000 with augmentation"
     )
     p.add_argument("--augment", default=None, help="auto, none, dc or dsa")
-    p.add_argument("--batched", default=None, help="train the runs together: auto, yes, no")
+    p.add_argument(
+        "--batched", default=None, help="train the runs together: auto, yes, no, grouped"
+    )
     p.add_argument(
         "--amp", default=None, help="none (default) or bf16: train and test under bf16 autocast"
     )

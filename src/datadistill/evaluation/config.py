@@ -31,6 +31,9 @@ class EvalConfig:
     test_batch_size: int = 0  # 0: small chunks on a CPU (cache-friendly), 2048 on a GPU
     seed: int = 0
     split: str = "test"
+    # how the runs train: "auto" (together on a GPU, one by one on a CPU), "yes" (vmapped),
+    # "no", or "grouped" (ConvNets as one network of grouped convolutions; measured slower than
+    # one by one on this project's 2-core CPU, kept for CPUs where one run leaves cores idle)
     batched: str = "auto"
     # "bf16": train and test under bfloat16 autocast (weights and optimiser stay float32); on
     # CPUs with AVX-512 BF16 about 1.5x faster per step and 1.8x per test pass here
@@ -79,5 +82,5 @@ class EvalConfig:
         one_of(self, "amp", ("none", "bf16"))
         if self.split not in ("test", "val"):
             raise ValueError(f"split must be 'test' or 'val', got {self.split!r}")
-        if self.batched not in ("auto", "yes", "no"):
-            raise ValueError(f"batched must be auto, yes or no, got {self.batched!r}")
+        if self.batched not in ("auto", "yes", "no", "grouped"):
+            raise ValueError(f"batched must be auto, yes, no or grouped, got {self.batched!r}")

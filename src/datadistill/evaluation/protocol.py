@@ -15,7 +15,14 @@ from tqdm.auto import tqdm
 from datadistill.datasets.augmentation import create_augmentation
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.evaluation.config import EvalConfig
-from datadistill.evaluation.train import accuracy, fit, fit_as_distilled, fit_batched
+from datadistill.evaluation.grouped import groupable
+from datadistill.evaluation.train import (
+    accuracy,
+    fit,
+    fit_as_distilled,
+    fit_batched,
+    fit_grouped,
+)
 from datadistill.models import create_seeded_model, has_batchnorm
 from datadistill.synset import SetFileError, SyntheticSet
 
@@ -188,6 +195,13 @@ def evaluate(
                 for m in models:
                     fit_as_distilled(m, synset.images, synset.labels, synset.lrs, steps, tied)
                     bar.update(1)
+            elif cfg.batched == "grouped":
+                if not groupable(models[0]) or loss != "ce":
+                    raise ValueError(
+                        f"batched=grouped trains ConvNets without batch norm on cross-entropy; "
+                        f"{name} with loss {loss} cannot"
+                    )
+                fit_grouped(models, synset.images, synset.labels, generators=gens, **train_kw)
             elif _use_batched(cfg, models[0], device, distilled):
                 fit_batched(models, synset.images, synset.labels, generators=gens, **train_kw)
             else:

@@ -230,6 +230,67 @@ def fit_batched(
     return models
 
 
+def fit_grouped(
+    models: list[nn.Module],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+    batch_size: int,
+    generators: list[torch.Generator],
+    augmentation: Augmentation | None = None,
+    tick: Tick | None = None,
+    chunk: int = -1,
+    loss: str = "ce",
+) -> list[nn.Module]:
+    """Train R ConvNets (``grouped.groupable``) as one network of grouped convolutions, the CPU
+    counterpart of ``fit_batched``: each run draws its batches and augmentations from its own
+    generator as ``fit`` would, and gets the same updates (SGD acts elementwise)."""
+    from datadistill.evaluation.grouped import GroupedConvNet, grouped_loss
+
+    if loss != "ce":
+        raise ValueError(f"fit_grouped trains on cross-entropy only, not {loss!r}")
+    aug = augmentation or NoAugmentation()
+    n = images.shape[0]
+    net = GroupedConvNet(models).to(images.device)
+    net.train()
+    if chunk < 0:
+        chunk = inference_batch(images.device) if images.device.type == "cpu" else 0
+
+    def make_opt(rate: float) -> torch.optim.Optimizer:
+        return torch.optim.SGD(
+            net.parameters(), lr=rate, momentum=momentum, weight_decay=weight_decay
+        )
+
+    opt = make_opt(lr)
+    for epoch in range(epochs):
+        if epoch == _decay_epoch(epochs) and epoch > 0:
+            opt = make_opt(lr * 0.1)
+        perms = [torch.randperm(n, generator=g).to(images.device) for g in generators]
+        for start in range(0, n, batch_size):
+            ixs = [p[start : start + batch_size] for p in perms]
+            x = torch.cat(
+                [
+                    aug.apply(images[ix], aug.sample(len(ix), g))
+                    for ix, g in zip(ixs, generators, strict=True)
+                ],
+                dim=1,
+            )
+            y = torch.stack([labels[ix] for ix in ixs], dim=1)
+            opt.zero_grad(set_to_none=True)
+            step = chunk if len(x) > 2 * chunk > 0 else len(x)
+            for i in range(0, len(x), step):
+                (grouped_loss(net(x[i : i + step]), y[i : i + step], "sum") / len(x)).backward()
+            opt.step()
+        if tick:
+            tick()
+    net.write_back(models)
+    return models
+
+
 def fit_as_distilled(
     model: nn.Module,
     images: torch.Tensor,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -171,6 +171,45 @@ def fit_split(
         )
 
 
+def _runs_batches(
+    params: Callable[[], Iterable[torch.Tensor]],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+    batch_size: int,
+    generators: list[torch.Generator],
+    augmentation: Augmentation | None,
+    tick: Tick | None,
+) -> Iterator[tuple[torch.optim.Optimizer, list[torch.Tensor], list[torch.Tensor]]]:
+    """The protocol's schedule for R runs trained together: yields ``(optimiser, xs, ys)`` per
+    step, ``xs``/``ys`` the list of each run's augmented batch and labels as ``fit`` would draw
+    them from its generator; SGD over ``params()`` (lr ×0.1 at half time, fresh optimiser)."""
+    aug = augmentation or NoAugmentation()
+    n = images.shape[0]
+
+    def make_opt(rate: float) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params(), lr=rate, momentum=momentum, weight_decay=weight_decay)
+
+    opt = make_opt(lr)
+    for epoch in range(epochs):
+        if epoch == _decay_epoch(epochs) and epoch > 0:
+            opt = make_opt(lr * 0.1)
+        perms = [torch.randperm(n, generator=g).to(images.device) for g in generators]
+        for start in range(0, n, batch_size):
+            ixs = [p[start : start + batch_size] for p in perms]
+            xs = [
+                aug.apply(images[ix], aug.sample(len(ix), g))
+                for ix, g in zip(ixs, generators, strict=True)
+            ]
+            yield opt, xs, [labels[ix] for ix in ixs]
+        if tick:
+            tick()
+
+
 def fit_batched(
     models: list[nn.Module],
     images: torch.Tensor,
@@ -192,37 +231,20 @@ def fit_batched(
     each run keeps its own generator, so its batches and augmentations are those ``fit`` would
     draw. SGD acts elementwise, so one optimiser over the stacked tensors is R optimisers.
     """
-    aug = augmentation or NoAugmentation()
-    r, n = len(models), images.shape[0]
+    r = len(models)
     base = copy.deepcopy(models[0]).to("meta")
     params, buffers = stack_models(models)
-
-    def make_opt(rate: float) -> torch.optim.Optimizer:
-        return torch.optim.SGD(
-            params.values(), lr=rate, momentum=momentum, weight_decay=weight_decay
-        )
-
-    opt = make_opt(lr)
-    for epoch in range(epochs):
-        if epoch == _decay_epoch(epochs) and epoch > 0:
-            opt = make_opt(lr * 0.1)
-        perms = [torch.randperm(n, generator=g).to(images.device) for g in generators]
-        for start in range(0, n, batch_size):
-            ixs = [p[start : start + batch_size] for p in perms]
-            xs = torch.stack(
-                [
-                    aug.apply(images[ix], aug.sample(len(ix), g))
-                    for ix, g in zip(ixs, generators, strict=True)
-                ]
-            )
-            ys = torch.stack([labels[ix] for ix in ixs])
-            logits = batched_forward(base, params, buffers, xs)
-            total = _loss(logits.flatten(0, 1), ys.flatten(0, 1), loss) * r
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            opt.step()
-        if tick:
-            tick()
+    schedule = _runs_batches(
+        params.values, images, labels, epochs=epochs, lr=lr, momentum=momentum,
+        weight_decay=weight_decay, batch_size=batch_size, generators=generators,
+        augmentation=augmentation, tick=tick,
+    )  # fmt: skip
+    for opt, xs, ys in schedule:
+        logits = batched_forward(base, params, buffers, torch.stack(xs))
+        total = _loss(logits.flatten(0, 1), torch.stack(ys).flatten(0, 1), loss) * r
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
     with torch.no_grad():
         for i, m in enumerate(models):
             for name, p in m.named_parameters():
@@ -253,40 +275,22 @@ def fit_grouped(
 
     if loss != "ce":
         raise ValueError(f"fit_grouped trains on cross-entropy only, not {loss!r}")
-    aug = augmentation or NoAugmentation()
-    n = images.shape[0]
     net = GroupedConvNet(models).to(images.device)
     net.train()
     if chunk < 0:
         chunk = inference_batch(images.device) if images.device.type == "cpu" else 0
-
-    def make_opt(rate: float) -> torch.optim.Optimizer:
-        return torch.optim.SGD(
-            net.parameters(), lr=rate, momentum=momentum, weight_decay=weight_decay
-        )
-
-    opt = make_opt(lr)
-    for epoch in range(epochs):
-        if epoch == _decay_epoch(epochs) and epoch > 0:
-            opt = make_opt(lr * 0.1)
-        perms = [torch.randperm(n, generator=g).to(images.device) for g in generators]
-        for start in range(0, n, batch_size):
-            ixs = [p[start : start + batch_size] for p in perms]
-            x = torch.cat(
-                [
-                    aug.apply(images[ix], aug.sample(len(ix), g))
-                    for ix, g in zip(ixs, generators, strict=True)
-                ],
-                dim=1,
-            )
-            y = torch.stack([labels[ix] for ix in ixs], dim=1)
-            opt.zero_grad(set_to_none=True)
-            step = chunk if len(x) > 2 * chunk > 0 else len(x)
-            for i in range(0, len(x), step):
-                (grouped_loss(net(x[i : i + step]), y[i : i + step], "sum") / len(x)).backward()
-            opt.step()
-        if tick:
-            tick()
+    schedule = _runs_batches(
+        net.parameters, images, labels, epochs=epochs, lr=lr, momentum=momentum,
+        weight_decay=weight_decay, batch_size=batch_size, generators=generators,
+        augmentation=augmentation, tick=tick,
+    )  # fmt: skip
+    for opt, xs, ys in schedule:
+        x, y = torch.cat(xs, dim=1), torch.stack(ys, dim=1)  # run r's images: its channel slice
+        opt.zero_grad(set_to_none=True)
+        step = chunk if len(x) > 2 * chunk > 0 else len(x)
+        for i in range(0, len(x), step):
+            (grouped_loss(net(x[i : i + step]), y[i : i + step], "sum") / len(x)).backward()
+        opt.step()
     net.write_back(models)
     return models
 

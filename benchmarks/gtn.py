@@ -116,7 +116,7 @@ def accuracy_part(args: argparse.Namespace, out: Path) -> None:
     k, size = budget["inner_steps"], budget["batch_size"]
     seeds = range(args.learners)
     for trainer in args.trainers.split(","):
-        its = 2 if args.quick else ITERATIONS[trainer]
+        its = 2 if args.quick else args.iterations or ITERATIONS[trainer]
         settings = settings_of(trainer, budget, its, args.learner_space)
         start = time.perf_counter()
         synset = dd.distill(data, "gtn", 1, settings, progress=False)
@@ -124,6 +124,7 @@ def accuracy_part(args: argparse.Namespace, out: Path) -> None:
         gen = generator_of(synset)
         if not args.quick:  # kept for the architecture-search proxy (benchmarks/nas.py --gtn)
             tag = f"{trainer}-{args.learner_space}" if args.learner_space else trainer
+            tag += f"-{its}it" if args.iterations else ""
             kept = HERE / "results" / "gtn" / f"{tag}.safetensors"
             save_generator(gen, kept)
             kept.with_suffix(".json").write_text(json.dumps({"seconds": round(seconds, 1)}))
@@ -138,8 +139,8 @@ def accuracy_part(args: argparse.Namespace, out: Path) -> None:
         )  # fmt: skip
         append_record(out, row)
         print(f"{trainer}: {sum(accs) / len(accs):.2f} after {k} steps ({seconds / its:.2f} s/it)")
-    if args.learner_space:
-        return  # the real-batch baseline does not depend on the generators' learners
+    if args.learner_space or args.iterations:
+        return  # the real-batch baseline does not depend on the generators' training
     real = [
         k_step_accuracy(
             data, from_tensors(data.train.images, data.train.labels, size, s), k,
@@ -236,6 +237,7 @@ def main() -> None:
         help="train each generator on learners drawn from this NAS search space (e.g. convnet)",
     )
     p.add_argument("--trainers", default=",".join(TRAINERS), help="comma-separated trainers")
+    p.add_argument("--iterations", type=int, default=0, help="outer iterations (0: the budget's)")
     p.add_argument("--quick", action="store_true", help="tiny budgets: a smoke test")
     p.add_argument("--out", default=str(HERE / "results" / "gtn-cpu.json"))
     p.add_argument("--memory-point", dest="memory_point", nargs=2, default=None)

@@ -39,7 +39,7 @@ PLAN = [
     ("dm", (1, 2, 10), {"iterations": 500}),
     ("dd", (1, 2, 10), {"iterations": 300, "batch_real": 256}),
     ("sldd", (1, 2, 10), {"iterations": 300, "batch_real": 256}),
-    ("dc", (1,), {"iterations": 200}),
+    ("dc", (1, 2), {"iterations": 200}),
     ("dc", (10,), {"iterations": 30}),
 ]
 QUICK_PLAN = [
@@ -68,6 +68,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="tiny budgets: a smoke test")
     p.add_argument("--parts", default="full,random,distill")
     p.add_argument("--methods", default="dm,dd,sldd,dc", help="distillation methods to run")
+    p.add_argument("--ipcs", default="", help="only these sentences per class (e.g. 2)")
     p.add_argument("--out", default=str(HERE / "results" / "text-cpu.json"))
     args = p.parse_args()
     out = Path(args.out)
@@ -123,8 +124,9 @@ def main() -> None:
             for step in (QUICK_PLAN if args.quick else PLAN)
             if step[0] in args.methods.split(",")
         ]
+        only = {int(i) for i in args.ipcs.split(",") if i}
         for method, ipcs, settings in plan:
-            for ipc in ipcs:
+            for ipc in (i for i in ipcs if not only or i in only):
                 results, seconds = [], 0.0
                 for seed in seeds:
                     start = time.perf_counter()

@@ -101,3 +101,17 @@ def test_cli_writes_results_and_refuses_bad_input(tmp_path, capsys) -> None:
         assert main([*args, *bad]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("datadistill: error:") and "\n" not in err
+
+
+def test_a_teaching_network_proxy_trains_on_its_curriculum(digits: dd.DataSplits, tmp_path) -> None:
+    """``gtn:FILE``: candidates train on the generator's learned curriculum, batch by batch in
+    step order, as its learners did."""
+    from datadistill.nas import parse_proxy
+
+    tiny = {"iterations": 2, "inner_steps": 3, "batch_size": 20, "batch_real": 32, "width": 8}
+    dd.distill(digits, "gtn", 2, {**tiny, "noise_dim": 8}, progress=False).save(tmp_path / "g.pt")
+    proxy = parse_proxy(f"gtn:{tmp_path / 'g.pt'}", digits, ipc=2, seed=0)
+    assert proxy.ordered_batch == 20 and proxy.images.shape[0] == 60
+    assert proxy.labels[:20].tolist() == [i % 10 for i in range(20)]
+    result = search(digits, [f"gtn:{tmp_path / 'g.pt'}"], candidates=3, config=FAST, progress=False)
+    assert set(result.scores) == {"gtn:g"}

@@ -124,6 +124,16 @@ class TeachingGenerator(nn.Module):
         """The labels of an ``n``-image training batch: classes in turn, ``i mod K``."""
         return torch.arange(n, device=self.mid.device) % self.num_classes
 
+    def curriculum(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The learned curriculum's batches in step order, concatenated (step ``k`` is rows
+        ``k·B … (k+1)·B − 1``), with their labels; ``None`` without a curriculum."""
+        if self.noise is None:
+            return None
+        steps, batch = self.noise.shape[:2]
+        labels = self.batch_labels(batch).repeat(steps)
+        with torch.no_grad():
+            return self(self.noise.detach().reshape(steps * batch, -1), labels), labels
+
     def emit(self, ipc: int, seed: int = 0) -> SyntheticSet:
         """``ipc`` images per class, class-ordered. Without a curriculum the noise is a draw
         seeded by ``seed``; with one, class ``c`` takes the learned noise vectors labelled ``c``

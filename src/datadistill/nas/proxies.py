@@ -27,6 +27,7 @@ class ProxyData:
     images: torch.Tensor
     labels: torch.Tensor
     identity: str
+    ordered_batch: int = 0  # > 0: consecutive batches of this size in order (a curriculum)
 
 
 ProxyKind = Callable[[str, DataSplits, int, int], ProxyData]
@@ -57,14 +58,23 @@ def set_proxy(arg: str, data: DataSplits, ipc: int, seed: int) -> ProxyData:
 
 @PROXY_KINDS.register("gtn")
 def gtn_proxy(arg: str, data: DataSplits, ipc: int, seed: int) -> ProxyData:
-    """``ipc`` images per class emitted by a trained teaching network."""
+    """A trained teaching network's data as its learners saw it: its learned curriculum, batch
+    by batch in step order; without one, ``ipc`` emitted images per class."""
     if not arg:
         raise ValueError("the gtn proxy needs a generator file: gtn:PATH")
     from datadistill.gtn import load_generator
 
-    identity = f"{_file_hash(arg)}-ipc{ipc}-seed{seed}"
-    synset = load_generator(arg).emit(ipc, seed=seed)
-    return _from_set(f"gtn:{Path(arg).stem}", synset, data, identity)
+    gen = load_generator(arg)
+    name, digest = f"gtn:{Path(arg).stem}", _file_hash(arg)
+    taught = gen.curriculum()
+    if taught is None:
+        synset = gen.emit(ipc, seed=seed)
+        return _from_set(name, synset, data, f"{digest}-ipc{ipc}-seed{seed}")
+    images, labels = taught
+    if tuple(images.shape[1:]) != data.info.shape:
+        raise ValueError(f"proxy {name}: its images do not match {data.info.name}")
+    batch = gen.config.batch_size
+    return ProxyData(name, images, labels, f"{digest}-curriculum", ordered_batch=batch)
 
 
 @PROXY_KINDS.register("random")

@@ -60,8 +60,11 @@ def train_steps(
     steps: int,
     config: NASConfig,
     generator: torch.Generator,
+    ordered_batch: int = 0,
 ) -> nn.Module:
-    """``steps`` SGD steps on batches drawn by passes over a fresh permutation of the data."""
+    """``steps`` SGD steps on batches drawn by passes over a fresh permutation of the data, or,
+    with ``ordered_batch``, on its consecutive batches of that size in order, cycling (a
+    teaching network's curriculum)."""
     opt = torch.optim.SGD(
         model.parameters(),
         lr=config.lr,
@@ -71,7 +74,14 @@ def train_steps(
     batch = min(config.batch_size, len(images))
     model.train()
     order = torch.empty(0, dtype=torch.long)
-    for _ in range(steps):
+    for step in range(steps):
+        if ordered_batch:
+            start = step * ordered_batch % len(images)
+            ix = torch.arange(start, start + ordered_batch)
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(model(images[ix]), labels[ix]).backward()
+            opt.step()
+            continue
         if len(order) < batch:
             order = torch.cat([order, torch.randperm(len(images), generator=generator)])
         ix, order = order[:batch], order[batch:]
@@ -248,5 +258,6 @@ def _train_and_score(
     generator = torch.Generator().manual_seed(seed * 100_003 + index)
     images = proxy.images.to(data.train.images.device)
     model.to(images.device)
-    train_steps(model, images, proxy.labels.to(images.device), steps, config, generator)
+    labels = proxy.labels.to(images.device)
+    train_steps(model, images, labels, steps, config, generator, proxy.ordered_batch)
     return accuracy(model, val)

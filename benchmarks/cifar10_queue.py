@@ -20,7 +20,16 @@ its job finishes; ``--resume`` skips jobs already done in ``--out``.
 One device command may run 600 s, so a longer budget runs in two calls: ``--budget-s`` is the
 whole queue's, ``--deadline-s`` this call's (the call stops before a job that would overrun it,
 without a record; the next call continues it with ``--resume``). CIFAR-10 goes to the device in
-parts: ``benchmarks/cifar10_parts.sh``.
+parts: ``benchmarks/cifar10_parts.sh``. With 15 minutes of device time in all:
+
+    bash benchmarks/cifar10_parts.sh split            # here: .carry/c10/part-00 … part-03
+    # device tool, back to back (the machine stays warm 30 s between calls):
+    #   run("bash benchmarks/cifar10_parts.sh stash", carry=[".carry/c10/part-00"])   # 01, 02 too
+    #   run(carry=[".carry/c10/part-03"], timeout_s=600, command=
+    #       "bash benchmarks/cifar10_parts.sh stash && bash benchmarks/cifar10_parts.sh join &&
+    #        PYTHONPATH=src python3 benchmarks/cifar10_queue.py --data-root /tmp/c10
+    #        --out $OUT/cifar10-queue-cuda.json --deadline-s 540")
+    # then copy the record into benchmarks/results/ and run benchmarks/report.py
 """
 
 from __future__ import annotations

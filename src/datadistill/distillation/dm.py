@@ -104,13 +104,3 @@ class DM(IterativeDistillation):
             else:
                 total = total + loss
         return total
-
-    def step(self, data, images, labels, ipc, generator, opt) -> float:
-        """The shared step, with a class-split run's per-rank gradients summed before the
-        update (``distributed``)."""
-        opt.zero_grad(set_to_none=True)
-        loss = self.loss(data, images, labels, ipc, generator)
-        loss.backward()
-        value = class_share(data.info.num_classes).reduce(loss, opt)
-        opt.step()
-        return value

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from datadistill.datasets.tensorset import DataSplits
 from datadistill.distillation.base import DistillationMethod, InitConfig
-from datadistill.distillation.distributed import is_main_process
+from datadistill.distillation.distributed import class_share, is_main_process
 from datadistill.models import create_seeded_model, draw_seed
 from datadistill.models.compiled import compiled
 from datadistill.report.sinks import log_scalars
@@ -77,6 +77,8 @@ class IterativeDistillation(DistillationMethod):
 
     # Settings that change how a run executes, not what it learns: a checkpoint may be resumed
     # with other values (a longer budget, another interval, a speed-up), as on another device.
+    # whether each torchrun rank may learn a share of the classes (``distributed``): DM, DC, DSA
+    splits_classes: bool = False
     execution_settings: tuple[str, ...] = (
         "iterations",
         "checkpoint_every",
@@ -113,12 +115,18 @@ class IterativeDistillation(DistillationMethod):
         generator: torch.Generator,
         opt: torch.optim.Optimizer,
     ) -> float:
-        """One outer iteration: one SGD step on ``loss``. Methods with inner loops override it."""
+        """One outer iteration: one SGD step on ``loss``. Methods with inner loops override it.
+        A method that ``splits_classes`` has its per-rank gradients summed over the ranks of a
+        torchrun before the step (``distributed``; nothing is exchanged in one process)."""
         opt.zero_grad(set_to_none=True)
         loss = self.loss(data, images, labels, ipc, generator)
         loss.backward()
+        if self.splits_classes:
+            value = class_share(data.info.num_classes).reduce(loss, opt)
+        else:
+            value = float(loss.detach())
         opt.step()
-        return float(loss.detach())
+        return value
 
     def learned_extras(
         self, data: DataSplits, ipc: int, generator: torch.Generator

@@ -12,7 +12,6 @@ the summed loss has each run's gradient on its own slice: the same arithmetic as
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from datadistill.models.convnet import ConvNet
@@ -89,14 +88,3 @@ class GroupedConvNet(nn.Module):
                         m.bias.copy_(g.bias.chunk(r)[i])
                 model.classifier.weight.copy_(self.weight[i])
                 model.classifier.bias.copy_(self.bias[i])
-
-
-def grouped_loss(
-    logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
-) -> torch.Tensor:
-    """The sum over runs of each run's cross-entropy (``targets``: (N, R) classes or (N, R, K)
-    distributions), so each run's slice gets its own loss's gradient."""
-    n, r, k = logits.shape
-    flat = targets.reshape(n * r, k) if targets.dim() == 3 else targets.reshape(n * r)
-    total = F.cross_entropy(logits.reshape(n * r, k), flat, reduction="sum")
-    return total / n if reduction == "mean" else total

@@ -271,7 +271,7 @@ def fit_grouped(
     """Train R ConvNets (``grouped.groupable``) as one network of grouped convolutions, the CPU
     counterpart of ``fit_batched``: each run draws its batches and augmentations from its own
     generator as ``fit`` would, and gets the same updates (SGD acts elementwise)."""
-    from datadistill.evaluation.grouped import GroupedConvNet, grouped_loss
+    from datadistill.evaluation.grouped import GroupedConvNet
 
     if loss != "ce":
         raise ValueError(f"fit_grouped trains on cross-entropy only, not {loss!r}")
@@ -288,8 +288,9 @@ def fit_grouped(
         x, y = torch.cat(xs, dim=1), torch.stack(ys, dim=1)  # run r's images: its channel slice
         opt.zero_grad(set_to_none=True)
         step = chunk if len(x) > 2 * chunk > 0 else len(x)
-        for i in range(0, len(x), step):
-            (grouped_loss(net(x[i : i + step]), y[i : i + step], "sum") / len(x)).backward()
+        for i in range(0, len(x), step):  # each run's mean loss, summed over the runs
+            logits = net(x[i : i + step]).flatten(0, 1)
+            (_loss(logits, y[i : i + step].flatten(0, 1), loss, "sum") / len(x)).backward()
         opt.step()
     net.write_back(models)
     return models

@@ -20,17 +20,9 @@ import torch
 
 import datadistill as dd
 from datadistill.cli.main import main
+from tests.conftest import FAST_SETTINGS
 
-TINY = {
-    "dm": {"iterations": 3, "batch_real": 16, "model": "convnet-w32"},
-    "dc": {
-        "iterations": 2,
-        "batch_real": 16,
-        "model": "convnet-w32",
-        "outer_loop": 2,
-        "inner_loop": 1,
-    },
-}
+TINY = {method: FAST_SETTINGS[method] for method in ("dm", "dc")}
 
 
 def torchrun_distill(out: Path, method: str, *extra: str) -> subprocess.CompletedProcess:

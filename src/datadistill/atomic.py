@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
@@ -25,3 +26,16 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int) -> Path:
+    """Write a matplotlib figure as a PNG (tight bounding box) with ``write_atomically``, then
+    close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return write_atomically(
+            path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+        )
+    finally:
+        plt.close(fig)

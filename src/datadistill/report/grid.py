@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from datadistill.atomic import save_figure
 from datadistill.synset import SyntheticSet
 
 SCALES = ("auto", "clip", "minmax")
@@ -103,10 +104,4 @@ def save_grid(
     for spine in ax.spines.values():
         spine.set_visible(False)
     fig.suptitle(f"{synset.method} on {info.name}, {len(labels)} images", fontsize=9)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path, dpi=150)

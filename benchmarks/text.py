@@ -7,12 +7,18 @@ sentences per class, TextCNN (Kim 2014). Every set is made under 3 seeds and eac
     OMP_NUM_THREADS=1 python benchmarks/text.py                 # about 17 min on one core
     OMP_NUM_THREADS=1 python benchmarks/text.py --quick --out /tmp/text.json   # smoke test
 
+``--parts tune`` chooses DD's and SLDD's image rate and initial learned step size on the
+validation split (one set at 2 sentences per class, seed 0), then makes and tests sets at 1, 2 and
+10 per class with the choice (about 30 min). ``--model textgru`` runs everything with the GRU.
+
 The nearest-word decoding of one set per method goes to ``results/text/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import time
 from pathlib import Path
 
@@ -50,6 +56,20 @@ QUICK_PLAN = [
 ]
 
 
+# DD/SLDD tuning (--parts tune): every pair of these on the validation split, then the best pair
+TUNE_GRID = {"lr_img": (0.02, 0.05, 0.2), "lr_init": (0.05, 0.2)}
+TUNE_SETTINGS = {"iterations": 1000, "batch_real": 256}
+TUNE_IPC = 2
+
+
+def with_model(method: str, settings: dict, model: str) -> dict:
+    """``settings`` with the networks of ``method`` set to ``model`` (the dataset's default: none)."""
+    if model == "textcnn":
+        return settings
+    keys = ("model", "eval_model") if method in ("dd", "sldd") else ("model",)
+    return {**settings, **{k: model for k in keys}}
+
+
 def pooled(results: list[ModelResult]) -> ModelResult:
     """One result of all the runs of several sets."""
     accs = [a for r in results for a in r.accs]
@@ -69,6 +89,7 @@ def main() -> None:
     p.add_argument("--parts", default="full,random,distill")
     p.add_argument("--methods", default="dm,dd,sldd,dc", help="distillation methods to run")
     p.add_argument("--ipcs", default="", help="only these sentences per class (e.g. 2)")
+    p.add_argument("--model", default="textcnn", choices=("textcnn", "textgru"))
     p.add_argument("--out", default=str(HERE / "results" / "text-cpu.json"))
     args = p.parse_args()
     out = Path(args.out)
@@ -85,22 +106,23 @@ def main() -> None:
         "train_val_test": [len(data.train), len(data.val), len(data.test)],
         "distill_seeds": seeds,
         "published_note": PUBLISHED_NOTE,
+        "text_model": args.model,
     }
     device = data.train.images.device
     if "full" in parts:
         epochs = 1 if args.quick else args.full_epochs
-        cfg = EvalConfig(runs=1 if args.quick else 3, epochs=epochs)
-        result = dd.evaluate(full_set(data), data, cfg, progress=False).results["textcnn"]
+        cfg = EvalConfig(models=[args.model], runs=1 if args.quick else 3, epochs=epochs)
+        result = dd.evaluate(full_set(data), data, cfg, progress=False).results[args.model]
         append_record(out, make_record("text", info.name, "full", 0, result, device, **common))
         print(f"full data ({epochs} epochs): {result.mean:.2f} ± {result.std:.2f}", flush=True)
-    eval_cfg = EvalConfig(runs=eval_runs, epochs=20 if args.quick else None)
+    eval_cfg = EvalConfig(models=[args.model], runs=eval_runs, epochs=20 if args.quick else None)
     if "random" in parts:
         for ipc in (1, 2, 10):
             results = []
             for seed in seeds:
                 synset = dd.distill(data, "random", ipc, seed=seed, progress=False)
                 results.append(
-                    dd.evaluate(synset, data, eval_cfg, progress=False).results["textcnn"]
+                    dd.evaluate(synset, data, eval_cfg, progress=False).results[args.model]
                 )
             row = pooled(results)
             append_record(
@@ -118,56 +140,104 @@ def main() -> None:
             )
             print(f"random ipc={ipc}: {row.mean:.2f} ± {row.std:.2f}", flush=True)
     if "distill" in parts:
-        decoded = HERE / "results" / "text"
         plan = [
             step
             for step in (QUICK_PLAN if args.quick else PLAN)
             if step[0] in args.methods.split(",")
         ]
         only = {int(i) for i in args.ipcs.split(",") if i}
-        for method, ipcs, settings in plan:
-            for ipc in (i for i in ipcs if not only or i in only):
-                results, seconds = [], 0.0
-                for seed in seeds:
-                    start = time.perf_counter()
-                    synset = dd.distill(data, method, ipc, settings, seed=seed, progress=False)
-                    seconds += time.perf_counter() - start
-                    ev = dd.evaluate(synset, data, eval_cfg, progress=False)
-                    results.append(next(iter(ev.results.values())))
-                    if seed == 0 and not args.quick:
-                        decoded.mkdir(parents=True, exist_ok=True)
-                        words = decode_text(
-                            synset.images,
-                            synset.labels,
-                            text.vectors,
-                            text.vocab,
-                            info.class_names,
-                        )
-                        (decoded / f"{method}-ipc{ipc}.txt").write_text(words)
-                row = pooled(results)
-                iterations = settings["iterations"]
-                append_record(
-                    out,
-                    make_record(
-                        "text",
-                        info.name,
-                        method,
-                        ipc,
-                        row,
-                        device,
-                        iterations=iterations,
-                        seconds_per_iteration=round(seconds / len(seeds) / iterations, 4),
-                        settings=settings,
-                        method_config=synset.config,
-                        per_seed=[r.accs for r in results],
-                        **common,
-                    ),
-                )
-                print(
-                    f"{method} ipc={ipc}: {row.mean:.2f} ± {row.std:.2f} "
-                    f"({seconds / len(seeds):.0f} s per set)",
-                    flush=True,
-                )
+        plan = [(m, tuple(i for i in ipcs if not only or i in only), s) for m, ipcs, s in plan]
+        run_plan(plan, text, seeds, eval_cfg, args, out, common)
+    if "tune" in parts:
+        tuned = [
+            (m, (1, 2, 10), tune(m, data, eval_cfg, args, out, common)) for m in ("dd", "sldd")
+        ]
+        run_plan(tuned, text, seeds, eval_cfg, args, out, {**common, "tuned_on": TUNED_ON})
+
+
+TUNED_ON = f"validation split, one set at {TUNE_IPC}/class (seed 0), grid {TUNE_GRID}"
+
+
+def tune(method: str, data, eval_cfg: EvalConfig, args, out: Path, common: dict) -> dict:
+    """The grid's best settings for ``method`` by validation accuracy (a record per point)."""
+    val_cfg = dataclasses.replace(eval_cfg, split="val", runs=max(eval_cfg.runs, 4))
+    best, best_acc = {}, -1.0
+    for lr_img, lr_init in itertools.product(*TUNE_GRID.values()):
+        settings = {**TUNE_SETTINGS, "lr_img": lr_img, "lr_init": lr_init}
+        if args.quick:
+            settings["iterations"] = 3
+        settings = with_model(method, settings, args.model)
+        start = time.perf_counter()
+        synset = dd.distill(data, method, TUNE_IPC, settings, seed=0, progress=False)
+        seconds = time.perf_counter() - start
+        result = dd.evaluate(synset, data, val_cfg, progress=False).results[args.model]
+        row = make_record(
+            "text",
+            data.info.name,
+            method,
+            TUNE_IPC,
+            result,
+            data.train.images.device,
+            part="tune",
+            split="val",
+            settings=settings,
+            distill_seconds=round(seconds, 1),
+            **common,
+        )
+        append_record(out, row)
+        print(f"tune {method} {settings}: val {result.mean:.2f} ± {result.std:.2f}", flush=True)
+        if result.mean > best_acc:
+            best, best_acc = settings, result.mean
+    return best
+
+
+def run_plan(plan, text, seeds, eval_cfg: EvalConfig, args, out: Path, common: dict) -> None:
+    """Each (method, ipcs, settings): a set per seed at each ipc, scored on the test split."""
+    data, info = text.splits, text.splits.info
+    device = data.train.images.device
+    decoded = HERE / "results" / "text"
+    for method, ipcs, settings in plan:
+        settings = with_model(method, settings, args.model)
+        for ipc in ipcs:
+            results, seconds = [], 0.0
+            for seed in seeds:
+                start = time.perf_counter()
+                synset = dd.distill(data, method, ipc, settings, seed=seed, progress=False)
+                seconds += time.perf_counter() - start
+                ev = dd.evaluate(synset, data, eval_cfg, progress=False)
+                results.append(next(iter(ev.results.values())))
+                if seed == 0 and not args.quick:
+                    decoded.mkdir(parents=True, exist_ok=True)
+                    words = decode_text(
+                        synset.images, synset.labels, text.vectors, text.vocab, info.class_names
+                    )
+                    suffix = "" if args.model == "textcnn" else f"-{args.model}"
+                    tuned = "-tuned" if "tuned_on" in common else ""
+                    (decoded / f"{method}-ipc{ipc}{tuned}{suffix}.txt").write_text(words)
+            row = pooled(results)
+            iterations = settings["iterations"]
+            append_record(
+                out,
+                make_record(
+                    "text",
+                    info.name,
+                    method,
+                    ipc,
+                    row,
+                    device,
+                    iterations=iterations,
+                    seconds_per_iteration=round(seconds / len(seeds) / iterations, 4),
+                    settings=settings,
+                    method_config=synset.config,
+                    per_seed=[r.accs for r in results],
+                    **common,
+                ),
+            )
+            print(
+                f"{method} ipc={ipc}: {row.mean:.2f} ± {row.std:.2f} "
+                f"({seconds / len(seeds):.0f} s per set)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Figures come only from the JSON records; published figures are labelled with the
 from __future__ import annotations
 
 import json
+import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -330,7 +331,9 @@ def kernels_table(rows: list[dict]) -> list[str]:
         ]
         for r in rows
     ]
-    return _table(header, cells)
+    from kernels import PUBLISHED_NOTE
+
+    return [*_table(header, cells), "", f"Published: {PUBLISHED_NOTE}."]
 
 
 def kernel_transfer_table(rows: list[dict]) -> list[str]:
@@ -540,32 +543,62 @@ def transfer_table(rows: list[dict]) -> list[str]:
 
 
 def text_table(rows: list[dict]) -> list[str]:
-    """Text distillation: one row per method and sentences per class, all runs pooled (sets from
-    several seeds, each scored by fresh networks); the published note beside, as published."""
+    """Text distillation: one row per network, method and sentences per class, all runs pooled
+    (sets from several seeds, each scored by fresh networks); then the DD/SLDD tuning points on
+    the validation split; the published note beside, as published."""
+    tune = [r for r in rows if r.get("part") == "tune"]
+    rows = [r for r in rows if r.get("part") != "tune"]
     cells = []
     for r in rows:
         seeds = r.get("distill_seeds") or []
+        s = r.get("settings") or {}
+        rates = ", ".join(f"{k} {s[k]}" for k in ("lr_img", "lr_init") if k in s)
         cells.append(
             [
-                r["dataset"],
+                r.get("text_model", "textcnn"),
                 r["method"],
                 "all" if r["method"] == "full" else r["ipc"],
                 _fmt(r["acc_mean"], r["acc_std"]),
                 f"{r['n_runs']} ({len(seeds)} sets)" if r["method"] != "full" else r["n_runs"],
                 r.get("iterations") or "–",
+                (rates + " (chosen on validation)") if r.get("tuned_on") else (rates or "default"),
                 r.get("eval_epochs") or "–",
                 r.get("seconds_per_iteration") or "–",
             ]
         )
-    header = "dataset|method|sentences/class|accuracy (%)|runs|iterations|eval epochs|s/iteration"
+    header = (
+        "network|method|sentences/class|accuracy (%)|runs|iterations|rates|eval epochs|s/iteration"
+    )
     lines = _table(header, cells)
-    first = rows[0]
+    if tune:
+        cells = [
+            [
+                r.get("text_model", "textcnn"),
+                r["method"],
+                r["ipc"],
+                r["settings"]["lr_img"],
+                r["settings"]["lr_init"],
+                r["settings"]["iterations"],
+                _fmt(r["acc_mean"], r["acc_std"]),
+                r["n_runs"],
+            ]
+            for r in tune
+        ]
+        header = "network|method|sentences/class|lr_img|lr_init|iterations|validation accuracy|runs"
+        lines += [
+            "",
+            "Tuning on the validation split (one set, seed 0):",
+            "",
+            *_table(header, cells),
+        ]
+    first = rows[0] if rows else tune[0]
     lines += [
         "",
-        f"Embedding: {first.get('embedding')}; sentences {first.get('text_config')}; "
-        f"corpus {first.get('corpus')}; train/val/test {first.get('train_val_test')}.",
+        f"Dataset {first['dataset']}. Embedding: {first.get('embedding')}; sentences "
+        f"{first.get('text_config')}; corpus {first.get('corpus')}; train/val/test "
+        f"{first.get('train_val_test')}.",
     ]
-    notes = sorted({r["published_note"] for r in rows if r.get("published_note")})
+    notes = sorted({r["published_note"] for r in rows + tune if r.get("published_note")})
     lines += [f"Published: {n}." for n in notes]
     return lines
 
@@ -760,7 +793,88 @@ def grouped_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def vs_reference_table(rows: list[dict]) -> list[str]:
+    """Side by side with the reference code: evaluation seconds per model, then DC / DM seconds
+    per iteration; ``speedup`` is the reference's seconds ÷ ours, measured in one process."""
+    ev = [r for r in rows if r.get("part") == "eval"]
+    it = [r for r in rows if r.get("part") == "iterations"]
+    mean = statistics.mean
+    lines: list[str] = []
+    if ev:
+        cells = [
+            [
+                f"{r['images']} images, aug {r['augment']}, {r['eval_epochs']} epochs",
+                r["runs"],
+                f"{mean(r['reference_seconds']):.1f}",
+                f"{mean(r['ours_seconds']):.1f}",
+                f"{r['speedup']:.2f}× ({', '.join(f'{x:.2f}' for x in r['speedup_per_run'])})",
+                f"{mean(r['reference_accs']):.2f} / {mean(r['ours_accs']):.2f}",
+                f"{r['ours_gflops']:.1f} of {r['matmul_gflops']:.0f} "
+                f"({r['ours_gflops'] / r['matmul_gflops']:.1%})",
+                r["threads"],
+                r["device"],
+            ]
+            for r in ev
+        ]
+        header = (
+            "set|models per side|reference s/model|ours s/model|speedup (per run)"
+            "|accuracy reference / ours|ours GFLOP/s of matmul rate|threads|device"
+        )
+        lines += _table(header, cells)
+    if it:
+        cells = [
+            [
+                f"{r['method']} IPC {r['ipc']}",
+                r["reference_script"],
+                r["iterations"],
+                f"{r['reference_seconds_per_iteration']:.2f}",
+                f"{r['ours_seconds_per_iteration']:.2f}",
+                f"{r['speedup']:.2f}×",
+                r["threads"],
+                r["device"],
+            ]
+            for r in it
+        ]
+        header = "method|reference run|iterations|reference s/it|ours s/it|speedup|threads|device"
+        lines += ["", *_table(header, cells)]
+    if rows:
+        lines += ["", f"Targets: {'; '.join(sorted({r['targets'] for r in rows}))}."]
+    return lines
+
+
+def profile_eval_table(rows: list[dict]) -> list[str]:
+    """Where a 1,000-epoch evaluation's time goes: whole, first and last 100 epochs, the test
+    pass; the phase shares and the top operator of a profiled slice."""
+    cells = []
+    for r in rows:
+        phases = r["profiled_phase_seconds"]
+        total = sum(phases.values()) or 1.0
+        share = ", ".join(f"{k} {v / total:.0%}" for k, v in phases.items())
+        top = r["profiled_top_ops"][0]
+        cells.append(
+            [
+                f"{r['images']} images, aug {r['augment']}",
+                r["threads"],
+                r["eval_epochs"],
+                f"{r['train_seconds']:.1f}",
+                f"{r['first_100_seconds']:.2f} / {r['last_100_seconds']:.2f}",
+                f"{r['test_seconds']:.1f}",
+                f"{r['accuracy']:.2f}",
+                f"{share} ({r['profiled_epochs']} epochs)",
+                f"{top[0]} {top[1]:.2f} s",
+                r["device"],
+            ]
+        )
+    header = (
+        "set|threads|epochs|train s|first / last 100 epochs s|test pass s|accuracy"
+        "|profiled phases|top operator (self time)|device"
+    )
+    return _table(header, cells)
+
+
 RENDERERS = {
+    "profile-eval": profile_eval_table,
+    "vs-reference": vs_reference_table,
     "grouped": grouped_table,
     "bf16": bf16_table,
     "gtn": gtn_table,

@@ -826,6 +826,8 @@ def vs_reference_table(rows: list[dict]) -> list[str]:
             [
                 f"{r['method']} IPC {r['ipc']}",
                 r["reference_script"],
+                ", ".join(f"{k}={v}" for k, v in (r.get("ours_settings") or {}).items())
+                or "defaults",
                 r["iterations"],
                 f"{r['reference_seconds_per_iteration']:.2f}",
                 f"{r['ours_seconds_per_iteration']:.2f}",
@@ -835,7 +837,9 @@ def vs_reference_table(rows: list[dict]) -> list[str]:
             ]
             for r in it
         ]
-        header = "method|reference run|iterations|reference s/it|ours s/it|speedup|threads|device"
+        header = (
+            "method|reference run|ours|iterations|reference s/it|ours s/it|speedup|threads|device"
+        )
         lines += ["", *_table(header, cells)]
     if rows:
         lines += ["", f"Targets: {'; '.join(sorted({r['targets'] for r in rows}))}."]

@@ -28,14 +28,15 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
     return path
 
 
-def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int) -> Path:
-    """Write a matplotlib figure as a PNG (tight bounding box) with ``write_atomically``, then
-    close it."""
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int, tight: bool = True) -> Path:
+    """Write a matplotlib figure as a PNG (tight bounding box unless ``tight=False``) with
+    ``write_atomically``, then close it."""
     import matplotlib.pyplot as plt
 
+    bbox = "tight" if tight else None
     try:
         return write_atomically(
-            path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+            path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches=bbox)
         )
     finally:
         plt.close(fig)

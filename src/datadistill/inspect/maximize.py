@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from datadistill.atomic import save_figure
 from datadistill.datasets.info import DatasetInfo
 from datadistill.inspect.display import hwc
 from datadistill.inspect.layers import last_conv, layer_of, recording
@@ -308,12 +309,4 @@ def save_maximized(
     curve.tick_params(labelsize=6)
     fig.suptitle(str(result.objective), fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    try:
-        fig.savefig(tmp, dpi=150)
-    finally:
-        plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path, dpi=150, tight=False)

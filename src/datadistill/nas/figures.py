@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from datadistill.atomic import save_figure
 from datadistill.nas.search import NASResult
 
 
@@ -36,8 +37,4 @@ def plot_agreement(result: NASResult, path: str | os.PathLike[str]) -> Path:
         ax.set_ylabel("proxy val. acc. (%)", fontsize=8)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110, tight=False)

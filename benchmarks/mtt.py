@@ -15,6 +15,7 @@ its resident set before it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -140,32 +141,68 @@ def accuracy_part(args: argparse.Namespace, out: Path) -> None:
         dd.distill(data, "mtt", ipc, {**_mtt_settings(budget), "iterations": 1}, progress=False)
         expert_seconds = time.perf_counter() - t0  # experts trained (or read) + one iteration
         runs = [
-            ("mtt", _mtt_settings(budget)),
+            ("mtt", {**_mtt_settings(budget), **args.set}),
             ("dm", {"iterations": its, "model": MODEL}),
             ("random", None),
         ]
-        for method, settings in runs:
+        for method, settings in (r for r in runs if r[0] in args.methods.split(",")):
             start = time.perf_counter()
             synset = dd.distill(data, method, ipc, settings, progress=False)
             seconds = time.perf_counter() - start
             result = dd.evaluate(synset, data, protocol, progress=False).results[MODEL]
-            row = make_record(
-                "mtt",
-                args.dataset,
-                method,
-                ipc,
-                result,
-                "cpu",
-                iterations=its if settings else None,
-                seconds_per_iteration=round(seconds / its, 3) if settings else None,
-                part="accuracy",
-                settings=settings,
-                distill_seconds=round(seconds, 1),
-                expert_seconds=round(expert_seconds, 1) if method == "mtt" else None,
-                learned_lr=synset.meta.get("learned_lr"),
-            )
-            append_record(out, row)
-            print(f"ipc {ipc} {method}: {result.mean:.2f} ± {result.std:.2f} ({seconds:.0f} s)")
+            variants = [("learned" if method == "mtt" else "protocol", result)]
+            if method == "mtt" and args.protocol_lr:  # the same set at the protocol's rate
+                fixed = dataclasses.replace(protocol, learned_lr=False)
+                variants.append(
+                    ("protocol", dd.evaluate(synset, data, fixed, progress=False).results[MODEL])
+                )
+            for eval_lr, result in variants:
+                accuracy_record(
+                    out,
+                    args,
+                    method,
+                    ipc,
+                    result,
+                    its,
+                    settings,
+                    seconds,
+                    expert_seconds,
+                    synset,
+                    eval_lr,
+                )
+
+
+def accuracy_record(
+    out: Path,
+    args: argparse.Namespace,
+    method: str,
+    ipc: int,
+    result,
+    its: int,
+    settings: dict | None,
+    seconds: float,
+    expert_seconds: float,
+    synset: dd.SyntheticSet,
+    eval_lr: str,
+) -> None:
+    row = make_record(
+        "mtt",
+        args.dataset,
+        method,
+        ipc,
+        result,
+        "cpu",
+        iterations=its if settings else None,
+        seconds_per_iteration=round(seconds / its, 3) if settings else None,
+        part="accuracy",
+        settings=settings,
+        distill_seconds=round(seconds, 1),
+        expert_seconds=round(expert_seconds, 1) if method == "mtt" else None,
+        learned_lr=synset.meta.get("learned_lr"),
+        eval_lr=eval_lr,
+    )
+    append_record(out, row)
+    print(f"ipc {ipc} {method} (eval lr {eval_lr}): {result.mean:.2f} ± {result.std:.2f}")
 
 
 def main() -> None:
@@ -178,11 +215,19 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--eval-epochs", dest="eval_epochs", type=int, default=300)
     p.add_argument("--budget", choices=sorted(BUDGETS), default="small", help="accuracy budget")
+    p.add_argument("--methods", default="mtt,dm,random", help="accuracy part: which to run")
+    p.add_argument("--set", nargs="*", default=[], help="MTT settings over the budget, key=value")
+    p.add_argument(
+        "--protocol-lr",
+        action="store_true",
+        help="also evaluate each MTT set at the protocol's rate instead of its learned one",
+    )
     p.add_argument("--quick", action="store_true", help="tiny budgets: a smoke test")
     p.add_argument("--out", default=str(HERE / "results" / "mtt-cpu.json"))
     p.add_argument("--memory-point", dest="memory_point", nargs=2, default=None)
     args = p.parse_args()
     args.ipcs = [int(i) for i in args.ipcs.split(",")]
+    args.set = dict(kv.split("=", 1) for kv in args.set)
     args.steps = [int(s) for s in args.steps.split(",")]
     args.memory_ipc = 1
     args.memory_budget = {**(QUICK_BUDGET if args.quick else MTT_BUDGET[1])}

@@ -615,7 +615,14 @@ def mtt_table(rows: list[dict]) -> list[str]:
             s = r.get("settings") or {}
             budget = ", ".join(
                 f"{k} {s[k]}"
-                for k in ("experts", "expert_epochs", "max_start_epoch", "syn_steps", "iterations")
+                for k in (
+                    "experts",
+                    "expert_epochs",
+                    "max_start_epoch",
+                    "syn_steps",
+                    "iterations",
+                    "lr_img",
+                )
                 if k in s
             )
             spi = r.get("seconds_per_iteration")
@@ -630,7 +637,8 @@ def mtt_table(rows: list[dict]) -> list[str]:
                     "–" if spi is None else f"{spi:.2f}",
                     "–" if r.get("expert_seconds") is None else f"{r['expert_seconds']:.0f}",
                     "–" if r.get("learned_lr") is None else f"{r['learned_lr']:.4g}",
-                    f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}",
+                    f"{r['eval_model']}, {r['eval_epochs']} ep, aug {r['augment']}"
+                    + (f", {r['eval_lr']} rate" if r.get("eval_lr") else ""),
                     r["device"],
                 ]
             )

@@ -44,6 +44,11 @@ def flops(info: dd.DatasetInfo, batch: int, train: bool) -> int:
     return counter.get_total_flops()
 
 
+def eval_flops(info: dd.DatasetInfo, images: int, epochs: int, test: int) -> int:
+    """FLOPs of ``epochs`` full-batch training steps on ``images`` and one pass over ``test``."""
+    return flops(info, images, train=True) * epochs + flops(info, 1000, train=False) * test // 1000
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-root", default=None)
@@ -54,8 +59,8 @@ def main() -> None:
     rows = []
     for images, epochs in ((10, 1000), (100, 1000)):
         train = flops(data.info, images, train=True) * epochs
-        test = flops(data.info, 1000, train=False) * len(data.test) // 1000
-        total = train + test
+        total = eval_flops(data.info, images, epochs, len(data.test))
+        test = total - train
         rows.append(
             {
                 "benchmark": "cpu-floor",

@@ -156,53 +156,27 @@ def accuracy_part(args: argparse.Namespace, out: Path) -> None:
                 variants.append(
                     ("protocol", dd.evaluate(synset, data, fixed, progress=False).results[MODEL])
                 )
-            for eval_lr, result in variants:
-                accuracy_record(
-                    out,
-                    args,
+            for eval_lr, scored in variants:
+                row = make_record(
+                    "mtt",
+                    args.dataset,
                     method,
                     ipc,
-                    result,
-                    its,
-                    settings,
-                    seconds,
-                    expert_seconds,
-                    synset,
-                    eval_lr,
+                    scored,
+                    "cpu",
+                    iterations=its if settings else None,
+                    seconds_per_iteration=round(seconds / its, 3) if settings else None,
+                    part="accuracy",
+                    settings=settings,
+                    distill_seconds=round(seconds, 1),
+                    expert_seconds=round(expert_seconds, 1) if method == "mtt" else None,
+                    learned_lr=synset.meta.get("learned_lr"),
+                    eval_lr=eval_lr,
                 )
-
-
-def accuracy_record(
-    out: Path,
-    args: argparse.Namespace,
-    method: str,
-    ipc: int,
-    result,
-    its: int,
-    settings: dict | None,
-    seconds: float,
-    expert_seconds: float,
-    synset: dd.SyntheticSet,
-    eval_lr: str,
-) -> None:
-    row = make_record(
-        "mtt",
-        args.dataset,
-        method,
-        ipc,
-        result,
-        "cpu",
-        iterations=its if settings else None,
-        seconds_per_iteration=round(seconds / its, 3) if settings else None,
-        part="accuracy",
-        settings=settings,
-        distill_seconds=round(seconds, 1),
-        expert_seconds=round(expert_seconds, 1) if method == "mtt" else None,
-        learned_lr=synset.meta.get("learned_lr"),
-        eval_lr=eval_lr,
-    )
-    append_record(out, row)
-    print(f"ipc {ipc} {method} (eval lr {eval_lr}): {result.mean:.2f} ± {result.std:.2f}")
+                append_record(out, row)
+                print(
+                    f"ipc {ipc} {method} (eval lr {eval_lr}): {scored.mean:.2f} ± {scored.std:.2f}"
+                )
 
 
 def main() -> None:

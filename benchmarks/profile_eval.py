@@ -13,7 +13,9 @@ slice (operator self time by name), and its top operators.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -27,7 +29,9 @@ from datadistill.models import create_seeded_model
 from datadistill.report import append_record, make_record
 
 HERE = Path(__file__).resolve().parent
-SETS = {"dc": 1, "dsa": 10}  # augmentation → images per class
+sys.path.insert(0, str(HERE))
+from vs_reference import EVAL_SETS  # noqa: E402  (the same sets, augmentation → per class)
+
 PROFILED_EPOCHS = 50
 
 
@@ -95,7 +99,7 @@ def main() -> None:
     p.add_argument("--out", default=str(HERE / "results" / "profile-eval-cpu.json"))
     args = p.parse_args()
     data = dd.load_dataset("mnist", args.data_root)
-    for augment, ipc in SETS.items():
+    for augment, ipc in EVAL_SETS.items():
         synset = dd.distill(data, "random", ipc, seed=0, progress=False)
         for threads in (int(t) for t in args.threads.split(",")):
             torch.set_num_threads(threads)
@@ -104,7 +108,7 @@ def main() -> None:
             start = time.perf_counter()
             acc = accuracy(model, data.test)
             test_seconds = time.perf_counter() - start
-            epochs = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+            epochs = [b - a for a, b in itertools.pairwise(ticks)]
             with profile(activities=[ProfilerActivity.CPU]) as prof:
                 train(data, synset, augment, PROFILED_EPOCHS)
             phase, top = shares(prof)

@@ -60,6 +60,7 @@ QUICK_PLAN = [
 TUNE_GRID = {"lr_img": (0.02, 0.05, 0.2), "lr_init": (0.05, 0.2)}
 TUNE_SETTINGS = {"iterations": 1000, "batch_real": 256}
 TUNE_IPC = 2
+TUNED_ON = f"validation split, one set at {TUNE_IPC}/class (seed 0), grid {TUNE_GRID}"
 
 
 def with_model(method: str, settings: dict, model: str) -> dict:
@@ -153,9 +154,6 @@ def main() -> None:
             (m, (1, 2, 10), tune(m, data, eval_cfg, args, out, common)) for m in ("dd", "sldd")
         ]
         run_plan(tuned, text, seeds, eval_cfg, args, out, {**common, "tuned_on": TUNED_ON})
-
-
-TUNED_ON = f"validation split, one set at {TUNE_IPC}/class (seed 0), grid {TUNE_GRID}"
 
 
 def tune(method: str, data, eval_cfg: EvalConfig, args, out: Path, common: dict) -> dict:

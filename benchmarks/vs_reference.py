@@ -42,7 +42,7 @@ from datadistill.report import append_record, make_record
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from cpu_floor import flops, matmul_gflops  # noqa: E402
+from cpu_floor import eval_flops, matmul_gflops  # noqa: E402
 
 EVAL_SETS = {"dc": 1, "dsa": 10}  # augmentation → images per class (10 and 100 images)
 DSA_STRATEGY = "color_crop_cutout_flip_scale_rotate"
@@ -75,11 +75,6 @@ def torchvision_root(data_root: Path, into: Path) -> Path:
     for gz in (data_root / "MNIST" / "raw").glob("*.gz"):
         (raw / gz.stem).write_bytes(gzip.decompress(gz.read_bytes()))
     return into
-
-
-def eval_flops(info: dd.DatasetInfo, images: int, epochs: int, test: int) -> int:
-    """FLOPs of ``epochs`` full-batch training steps and one test pass (cpu_floor's count)."""
-    return flops(info, images, train=True) * epochs + flops(info, 1000, train=False) * test // 1000
 
 
 def eval_part(args: argparse.Namespace, ref, data: dd.DataSplits, out: Path, rate: float) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -121,6 +123,41 @@ def test_bf16_evaluation_learns_as_fp32_does(digits: dd.DataSplits) -> None:
     assert abs(bf16.results["convnet-w32"].mean - fp32.results["convnet-w32"].mean) < 5
     with pytest.raises(ValueError, match="amp"):
         dd.EvalConfig(amp="fp8")
+
+
+def test_compiled_evaluation_trains_as_eager_does(digits: dd.DataSplits) -> None:
+    """``compile=true`` trains through one compiled graph per architecture to the same weights as
+    eager training, and a second evaluation of fresh runs compiles nothing new (the test pass
+    pads its last chunk to the one shape)."""
+    synset = dd.distill(digits, "random", 2, seed=0, progress=False)
+    cfg = {"models": ["convnet-w32"], "runs": 2, "epochs": 4, "augment": "none", "seed": 3}
+    eager = dd.evaluate(synset, digits, dd.EvalConfig(**cfg), progress=False, keep_models=True)
+    fast = dd.EvalConfig(**cfg, compile=True)
+    comp = dd.evaluate(synset, digits, fast, progress=False, keep_models=True)
+    for a, b in zip(eager.models["convnet-w32"], comp.models["convnet-w32"], strict=True):
+        for p, q in zip(a.parameters(), b.parameters(), strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-4)
+    assert comp.results["convnet-w32"].accs == pytest.approx(
+        eager.results["convnet-w32"].accs, abs=1
+    )
+    with torch.compiler.set_stance("fail_on_recompile"):
+        dd.evaluate(synset, digits, dataclasses.replace(fast, seed=4), progress=False)
+    with pytest.raises(ValueError, match="one by one"):
+        dd.EvalConfig(compile=True, batched="yes")
+
+
+def test_padded_chunks_give_the_unpadded_outputs() -> None:
+    from datadistill.models.functional import forward_in_chunks
+
+    x = torch.arange(10.0).unsqueeze(1)
+    shapes: list[int] = []
+
+    def fn(chunk: torch.Tensor) -> torch.Tensor:
+        shapes.append(len(chunk))
+        return chunk * 2
+
+    torch.testing.assert_close(forward_in_chunks(fn, x, 4, pad=True), x * 2)
+    assert shapes == [4, 4, 4]
 
 
 def test_distillation_bf16_context_sees_in_place_updates() -> None:

@@ -35,9 +35,13 @@ class EvalConfig:
     # "no", or "grouped" (ConvNets as one network of grouped convolutions; measured slower than
     # one by one on this project's 2-core CPU, kept for CPUs where one run leaves cores idle)
     batched: str = "auto"
-    # "bf16": train and test under bfloat16 autocast (weights and optimiser stay float32); on
-    # CPUs with AVX-512 BF16 about 1.5x faster per step and 1.8x per test pass here
+    # "bf16": train and test under bfloat16 autocast (weights and optimiser stay float32); on a
+    # CPU it pays with compile (see README, benchmarks/vs_reference.py), alone it saves little
     amp: str = "none"
+    # train and test through one torch.compile graph per architecture (models.compiled), which
+    # fuses the memory-bound layers; compiling costs seconds once per process and architecture
+    # and needs a C++ compiler. Applies to the SGD protocol's runs trained one by one
+    compile: bool = False
     # "ce": cross-entropy on the set's labels as they are; "ce-hard": on each image's argmax
     # class; "mse": regression of the centred label vectors (kernel sets are fitted so). "auto":
     # "ce-hard" for kernel methods' sets (KIP, LS), the best of the three for ConvNets and MLPs
@@ -84,3 +88,5 @@ class EvalConfig:
             raise ValueError(f"split must be 'test' or 'val', got {self.split!r}")
         if self.batched not in ("auto", "yes", "no", "grouped"):
             raise ValueError(f"batched must be auto, yes, no or grouped, got {self.batched!r}")
+        if self.compile and self.batched in ("yes", "grouped"):
+            raise ValueError(f"compile trains the runs one by one; batched={self.batched} cannot")

@@ -24,6 +24,7 @@ from datadistill.evaluation.train import (
     fit_grouped,
 )
 from datadistill.models import create_seeded_model, has_batchnorm
+from datadistill.models.compiled import compiled
 from datadistill.synset import SetFileError, SyntheticSet
 
 
@@ -116,7 +117,7 @@ def check_compatible(synset: SyntheticSet, data: DataSplits) -> None:
 def _use_batched(
     cfg: EvalConfig, model: torch.nn.Module, device: torch.device, distilled: bool
 ) -> bool:
-    if distilled or has_batchnorm(model):
+    if distilled or has_batchnorm(model) or cfg.compile:
         return False
     if cfg.batched == "auto":
         return device.type == "cuda"
@@ -206,8 +207,12 @@ def evaluate(
                 fit_batched(models, synset.images, synset.labels, generators=gens, **train_kw)
             else:
                 for m, g in zip(models, gens, strict=True):
-                    fit(m, synset.images, synset.labels, generator=g, **train_kw)
-            accs = [accuracy(m, target, cfg.test_batch_size) for m in models]
+                    forward = compiled(m) if cfg.compile else None
+                    fit(m, synset.images, synset.labels, generator=g, forward=forward, **train_kw)
+            accs = [
+                accuracy(m, target, cfg.test_batch_size, compiled(m) if cfg.compile else None)
+                for m in models
+            ]
         elapsed = time.perf_counter() - start
         results[name] = ModelResult(name, accs, elapsed / cfg.runs, epochs, augment)
         if keep_models:

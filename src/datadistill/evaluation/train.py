@@ -327,9 +327,19 @@ def fit_as_distilled(
     return model
 
 
-def accuracy(model: nn.Module, data: TensorSet, batch_size: int = 0) -> float:
+def accuracy(
+    model: nn.Module,
+    data: TensorSet,
+    batch_size: int = 0,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> float:
     """Top-1 accuracy (percent) of ``model`` on ``data``, in eval mode (``batch_size=0``: the
-    device's ``inference_batch``)."""
+    device's ``inference_batch``). ``forward``: a compiled forward pass of ``model``; its chunks
+    all have one shape (the last one padded), so one graph serves the whole pass."""
     model.eval()
-    predicted = forward_in_chunks(lambda x: model(x).argmax(1), data.images, batch_size or None)
+    fn = forward or model
+    batch = batch_size or inference_batch(data.images.device, compiled=forward is not None)
+    predicted = forward_in_chunks(
+        lambda x: fn(x).argmax(1), data.images, batch, pad=forward is not None
+    )
     return 100.0 * int((predicted == data.labels).sum()) / max(len(data), 1)

@@ -45,6 +45,11 @@ def _require_compiler() -> None:
 
 def _graph(net: nn.Module, method: str, key: tuple) -> Callable:
     if key not in _GRAPHS:
+        # every graph here compiles functional_call's one code object, so dynamo counts them
+        # all against one recompile limit (8 by default): raise it so that several
+        # architectures, modes, batch shapes and autocast states stay compiled, not eager
+        limit = torch._dynamo.config.recompile_limit
+        torch._dynamo.config.recompile_limit = max(limit, 64)
         template = _Method(copy.deepcopy(net), method)  # a copy in the net's current modes
         _GRAPHS[key] = torch.compile(partial(functional_call, template), dynamic=False)
     return _GRAPHS[key]

@@ -56,8 +56,18 @@ def inference_batch(device: torch.device | str, compiled: bool = False) -> int:
 
 @torch.no_grad()
 def forward_in_chunks(
-    fn: Callable[[Tensor], Tensor], x: Tensor, batch: int | None = None
+    fn: Callable[[Tensor], Tensor], x: Tensor, batch: int | None = None, pad: bool = False
 ) -> Tensor:
-    """``fn(x)`` computed ``batch`` rows at a time (default: ``inference_batch``), concatenated."""
+    """``fn(x)`` computed ``batch`` rows at a time (default: ``inference_batch``), concatenated.
+    ``pad``: the last chunk is padded to ``batch`` rows and the padding's outputs dropped, so
+    every call has one shape (a compiled ``fn`` then needs one graph); only for ``fn`` that treat
+    rows independently (eval mode)."""
     batch = batch or inference_batch(x.device)
-    return torch.cat([fn(x[i : i + batch]) for i in range(0, len(x), batch)])
+    parts = []
+    for i in range(0, len(x), batch):
+        chunk = x[i : i + batch]
+        short = batch - len(chunk)
+        if pad and short:
+            chunk = torch.cat([chunk, chunk[:1].expand(short, *chunk.shape[1:])])
+        parts.append(fn(chunk)[: batch - short])
+    return torch.cat(parts)

@@ -756,6 +756,8 @@ def nas_table(rows: list[dict]) -> list[str]:
 def bf16_table(rows: list[dict]) -> list[str]:
     """bfloat16 autocast against float32 on a CPU: evaluation accuracy and seconds per model,
     seconds per DM iteration."""
+    distilled = [r for r in rows if r.get("part") == "distill"]
+    rows = [r for r in rows if r.get("part") != "distill"]
     cells = []
     for r in rows:
         evaluation = r.get("part") == "evaluation"
@@ -773,7 +775,24 @@ def bf16_table(rows: list[dict]) -> list[str]:
             ]
         )  # fmt: skip
     header = "part|amp|accuracy (%)|runs|s/model|s/iteration|settings|device"
-    return _table(header, cells)
+    lines = _table(header, cells)
+    if distilled:
+        cells = [
+            [
+                f"{r['method']} IPC {r['ipc']}",
+                r["iterations"],
+                r["amp"],
+                _fmt(r["acc_mean"], r["acc_std"]),
+                r["n_runs"],
+                _settings(r["eval_settings"]),
+                r["device"],
+            ]
+            for r in distilled
+        ]
+        header = "set|iterations|distilled with amp|accuracy (%)|runs|evaluated with|device"
+        lines += ["", "Distilled in each precision (compile=true), evaluated alike:", ""]
+        lines += _table(header, cells)
+    return lines
 
 
 def grouped_table(rows: list[dict]) -> list[str]:
@@ -801,6 +820,10 @@ def grouped_table(rows: list[dict]) -> list[str]:
     return _table(header, cells)
 
 
+def _settings(settings: dict | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (settings or {}).items()) or "defaults"
+
+
 def vs_reference_table(rows: list[dict]) -> list[str]:
     """Side by side with the reference code: evaluation seconds per model, then DC / DM seconds
     per iteration; ``speedup`` is the reference's seconds ÷ ours, measured in one process."""
@@ -812,9 +835,11 @@ def vs_reference_table(rows: list[dict]) -> list[str]:
         cells = [
             [
                 f"{r['images']} images, aug {r['augment']}, {r['eval_epochs']} epochs",
+                _settings(r.get("ours_settings")),
                 r["runs"],
                 f"{mean(r['reference_seconds']):.1f}",
-                f"{mean(r['ours_seconds']):.1f}",
+                f"{mean(r['ours_seconds']):.1f}"
+                + (f" (+{r['compile_seconds']:.0f} compiling)" if r.get("compile_seconds") else ""),
                 f"{r['speedup']:.2f}× ({', '.join(f'{x:.2f}' for x in r['speedup_per_run'])})",
                 f"{mean(r['reference_accs']):.2f} / {mean(r['ours_accs']):.2f}",
                 f"{r['ours_gflops']:.1f} of {r['matmul_gflops']:.0f} "
@@ -825,8 +850,8 @@ def vs_reference_table(rows: list[dict]) -> list[str]:
             for r in ev
         ]
         header = (
-            "set|models per side|reference s/model|ours s/model|speedup (per run)"
-            "|accuracy reference / ours|ours GFLOP/s of matmul rate|threads|device"
+            "set|ours|models per side|reference s/model|ours s/model|speedup (per run)"
+            "|accuracy reference / ours|ours GFLOP/s of the fp32 matmul rate|threads|device"
         )
         lines += _table(header, cells)
     if it:
@@ -834,8 +859,7 @@ def vs_reference_table(rows: list[dict]) -> list[str]:
             [
                 f"{r['method']} IPC {r['ipc']}",
                 r["reference_script"],
-                ", ".join(f"{k}={v}" for k, v in (r.get("ours_settings") or {}).items())
-                or "defaults",
+                _settings(r.get("ours_settings")),
                 r["iterations"],
                 f"{r['reference_seconds_per_iteration']:.2f}",
                 f"{r['ours_seconds_per_iteration']:.2f}",

@@ -280,3 +280,14 @@ def test_list_a_method_shows_its_settings(capsys: pytest.CaptureFixture) -> None
     assert "iterations = 20000" in out and "compile = false" in out and "init = random" in out
     code, _, err = run(capsys, "list", "nosuch")
     assert code == 2 and "unknown name 'nosuch'" in err
+
+
+def test_eval_flags_name_the_config_fields() -> None:
+    """``--amp`` and ``--compile`` reach ``EvalConfig`` under the same names; absent, neither is
+    set (the YAML's or the default's value stands)."""
+    from datadistill.cli.main import _eval_overrides, build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["evaluate", "set.safetensors", "--amp", "bf16", "--compile"])
+    assert _eval_overrides(args) == {"amp": "bf16", "compile": True}
+    assert _eval_overrides(parser.parse_args(["evaluate", "set.safetensors"])) == {}

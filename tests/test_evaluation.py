@@ -146,6 +146,27 @@ def test_compiled_evaluation_trains_as_eager_does(digits: dd.DataSplits) -> None
         dd.EvalConfig(compile=True, batched="yes")
 
 
+def test_bf16_autocast_only_when_asked(
+    digits: dd.DataSplits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default protocol trains in float32; ``amp=bf16`` trains under CPU autocast."""
+    from datadistill.evaluation import protocol
+
+    seen: list[bool] = []
+    real_fit = protocol.fit
+
+    def fit(*args, **kwargs):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(protocol, "fit", fit)
+    synset = dd.distill(digits, "random", 1, seed=0, progress=False)
+    cfg = {"models": ["convnet-w32"], "runs": 1, "epochs": 1, "augment": "none"}
+    dd.evaluate(synset, digits, dd.EvalConfig(**cfg), progress=False)
+    dd.evaluate(synset, digits, dd.EvalConfig(**cfg, amp="bf16"), progress=False)
+    assert seen == [False, True]
+
+
 def test_padded_chunks_give_the_unpadded_outputs() -> None:
     from datadistill.models.functional import forward_in_chunks
 

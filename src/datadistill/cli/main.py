@@ -296,7 +296,7 @@ def _text_config(dataset: str, values: Any) -> Any:
 
 
 def _eval_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("models", "runs", "epochs", "augment", "seed_eval", "batched", "amp")
+    keys = ("models", "runs", "epochs", "augment", "seed_eval", "batched", "amp", "compile")
     out = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     if "seed_eval" in out:
         out["seed"] = out.pop("seed_eval")
@@ -510,6 +510,12 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--amp", default=None, help="none (default) or bf16: train and test under bf16 autocast"
+    )
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        default=None,
+        help="train and test through torch.compile (with --amp bf16 the fast CPU path)",
     )
     p.add_argument(
         "--compare",

@@ -79,6 +79,12 @@ FAST_SETTINGS: dict[str, dict] = {
 }
 
 
+def distill_argv(method: str, ipc: int, out: object = None, dataset: str = "digits") -> list[str]:
+    """The ``datadistill distill`` command line the CLI tests start from (``--out`` if given)."""
+    argv = ["distill", "--dataset", dataset, "--method", method, "--ipc", str(ipc)]
+    return argv + (["--out", str(out)] if out is not None else [])
+
+
 @pytest.fixture
 def fast_settings() -> dict[str, dict]:
     return FAST_SETTINGS

@@ -11,6 +11,7 @@ import torch
 
 from datadistill.cli.main import main
 from datadistill.synset import SyntheticSet
+from tests.conftest import distill_argv
 
 FAST = ["--runs", "1", "--epochs", "3", "--models", "convnet-w32"]
 
@@ -24,22 +25,7 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    assert (
-        main(
-            [
-                "distill",
-                "--dataset",
-                "digits",
-                "--method",
-                "random",
-                "--ipc",
-                "2",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert main(distill_argv("random", 2, out)) == 0
     return out
 
 
@@ -218,15 +204,7 @@ def test_iterative_method_checkpoints_and_resume_is_explicit(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     argv = [
-        "distill",
-        "--dataset",
-        "digits",
-        "--method",
-        "dm",
-        "--ipc",
-        "1",
-        "--out",
-        str(tmp_path),
+        *distill_argv("dm", 1, tmp_path),
         "--set",
         "iterations=2",
         "--set",

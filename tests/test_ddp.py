@@ -20,7 +20,7 @@ import torch
 
 import datadistill as dd
 from datadistill.cli.main import main
-from tests.conftest import FAST_SETTINGS
+from tests.conftest import FAST_SETTINGS, distill_argv
 
 TINY = {method: FAST_SETTINGS[method] for method in ("dm", "dc")}
 
@@ -70,18 +70,6 @@ def test_a_method_that_does_not_split_is_refused_under_torchrun(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     monkeypatch.setenv("WORLD_SIZE", "2")
-    code = main(
-        [
-            "distill",
-            "--dataset",
-            "digits",
-            "--method",
-            "random",
-            "--ipc",
-            "1",
-            "--out",
-            str(tmp_path),
-        ]
-    )
+    code = main(distill_argv("random", 1, tmp_path))
     err = capsys.readouterr().err
     assert code == 2 and "does not split across processes" in err and err.count("\n") == 1

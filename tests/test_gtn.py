@@ -28,6 +28,7 @@ from datadistill.gtn import (
 from datadistill.gtn.generator import config_from
 from datadistill.gtn.task import Task
 from datadistill.gtn.trainers.bptt import unrolled_loss
+from tests.conftest import distill_argv
 
 # Small and fast; each trainer's own lowering test raises what it needs.
 FAST = {
@@ -246,7 +247,7 @@ def test_bad_input_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture, setting: list[str], message: str
 ) -> None:
     sets = [a for s in setting for a in ("--set", s)]
-    argv = ["distill", "--dataset", "digits", "--method", "gtn", "--ipc", "1", *sets]
+    argv = [*distill_argv("gtn", 1), *sets]
     assert main([*argv, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and err.startswith("datadistill: error:")
@@ -255,7 +256,7 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_the_command_line_writes_the_set_and_its_generator(tmp_path: Path) -> None:
     sets = [a for k, v in {**FAST, "iterations": 2}.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "run"
-    argv = ["distill", "--dataset", "digits", "--method", "gtn", "--ipc", "2", *sets]
+    argv = [*distill_argv("gtn", 2), *sets]
     assert main([*argv, "--set", "trainer=ift", "--out", str(out)]) == 0
     synset = dd.SyntheticSet.load(out / "set.safetensors")
     gen = load_generator(out / "set.generator.safetensors")

@@ -19,6 +19,7 @@ from datadistill.cli.outdir import claimed
 from datadistill.distillation.iterative import IterativeConfig, IterativeDistillation
 from datadistill.methods import METHODS
 from datadistill.synset import SyntheticSet
+from tests.conftest import distill_argv
 
 DM_FAST = ["--set", "batch_real=8", "--set", "model=convnet-w32"]
 
@@ -37,15 +38,7 @@ def one_line_error(code: int, err: str) -> bool:
 
 def distill_random(out: Path, *extra: str) -> list[str]:
     return [
-        "distill",
-        "--dataset",
-        "digits",
-        "--method",
-        "random",
-        "--ipc",
-        "1",
-        "--out",
-        str(out),
+        *distill_argv("random", 1, out),
         *extra,
     ]
 
@@ -144,15 +137,7 @@ def test_images_leaving_the_data_range_stop_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     argv = [
-        "distill",
-        "--dataset",
-        "digits",
-        "--method",
-        "dm",
-        "--ipc",
-        "1",
-        "--out",
-        str(tmp_path),
+        *distill_argv("dm", 1, tmp_path),
     ]
     code, _, err = run(capsys, *argv, *DM_FAST, "--set", "iterations=5", "--set", "lr_img=1e12")
     assert one_line_error(code, err) and "diverged at iteration 1" in err
@@ -184,15 +169,7 @@ def test_bad_settings_are_refused_before_any_work_naming_the_setting(
     tmp_path: Path, capsys: pytest.CaptureFixture, setting: str
 ) -> None:
     argv = [
-        "distill",
-        "--dataset",
-        "digits",
-        "--method",
-        "dm",
-        "--ipc",
-        "1",
-        "--out",
-        str(tmp_path / "o"),
+        *distill_argv("dm", 1, tmp_path / "o"),
     ]
     code, _, err = run(capsys, *argv, "--set", setting)
     assert one_line_error(code, err) and BAD_SETTINGS[setting] in err

@@ -15,6 +15,7 @@ from datadistill.distillation.kip import KIPConfig, centred
 from datadistill.distillation.ls import normal_equations
 from datadistill.evaluation import krr_accuracy
 from datadistill.kernels import krr_predict, make_kernel
+from tests.conftest import distill_argv
 
 
 def krr_loss(synset: dd.SyntheticSet, data: dd.DataSplits, kernel) -> float:
@@ -62,15 +63,7 @@ def test_sets_carry_their_kernel_and_evaluate_reports_krr_apart(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     argv = [
-        "distill",
-        "--dataset",
-        "digits",
-        "--method",
-        "ls",
-        "--ipc",
-        "1",
-        "--out",
-        str(tmp_path),
+        *distill_argv("ls", 1, tmp_path),
     ]
     assert main([*argv, "--set", "kernel=conv-ntk", "--set", "depth=2"]) == 0
     synset = dd.SyntheticSet.load(tmp_path / "set.safetensors")
@@ -94,15 +87,7 @@ def test_bad_kernel_settings_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture, setting: str, message: str
 ) -> None:
     argv = [
-        "distill",
-        "--dataset",
-        "digits",
-        "--method",
-        "kip",
-        "--ipc",
-        "1",
-        "--out",
-        str(tmp_path),
+        *distill_argv("kip", 1, tmp_path),
     ]
     assert main([*argv, "--set", setting]) == 2
     err = capsys.readouterr().err

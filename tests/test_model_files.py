@@ -12,6 +12,7 @@ import torch
 import datadistill as dd
 from datadistill.cli.main import main
 from datadistill.inspect import ModelFileError, as_module, load_model, save_model, train_model
+from tests.conftest import distill_argv
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_train_command_on_a_dataset_and_on_a_set(
     assert main([*argv, "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     synset = tmp_path / "s"
-    distill = ["distill", "--dataset", "digits", "--method", "random", "--ipc", "2"]
+    distill = distill_argv("random", 2)
     assert main([*distill, "--out", str(synset)]) == 0
     on_set = ["train", "--set-file", str(synset / "set.safetensors"), "--model", "convnet-w32"]
     assert main([*on_set, "--epochs", "5", "--out", str(tmp_path / "ms")]) == 0

@@ -17,7 +17,7 @@ from datadistill.distillation.mtt import MTT, MTTConfig, trajectory_loss_and_gra
 from datadistill.methods import METHODS
 from datadistill.models import create_model, create_seeded_model
 from datadistill.synset import SetFileError
-from tests.conftest import FAST_SETTINGS
+from tests.conftest import FAST_SETTINGS, distill_argv
 
 FAST = FAST_SETTINGS["mtt"]
 
@@ -167,7 +167,7 @@ def test_bad_input_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture, setting: list[str], message: str
 ) -> None:
     sets = [a for s in setting for a in ("--set", s)]
-    argv = ["distill", "--dataset", "digits", "--method", "mtt", "--ipc", "1", *sets]
+    argv = [*distill_argv("mtt", 1), *sets]
     assert main([*argv, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and err.startswith("datadistill: error:")

@@ -609,3 +609,17 @@ def test_real_usps_test_file_and_missing_train_file() -> None:
     if not (REAL / "USPS/usps.bz2").exists():
         with pytest.raises(DataNotFoundError, match="usps.bz2"):
             load_dataset("usps", REAL)
+
+
+def test_load_for_set_loads_the_data_a_saved_set_was_made_from(tmp_path: Path) -> None:
+    """ZCA with its regulariser, the validation seed and the flip setting come back from the
+    set file, so a saved set is evaluated on exactly its own splits."""
+    import datadistill as dd
+    from datadistill.datasets import load_for_set
+
+    data = dd.load_dataset("digits", zca=True, zca_reg=0.2, val_seed=3, flip=True)
+    synset = dd.distill(data, "random", 1, progress=False)
+    back = load_for_set(dd.SyntheticSet.load(synset.save(tmp_path / "s.safetensors")))
+    assert back.zca is not None and back.zca.reg == pytest.approx(0.2)
+    assert back.info.flip and back.val_seed == 3
+    torch.testing.assert_close(back.val.images, data.val.images)

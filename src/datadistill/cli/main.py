@@ -338,7 +338,7 @@ def _krr(synset: Any, data: Any) -> dict[str, Any] | None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import datadistill as dd
-    from datadistill.datasets import DATASETS
+    from datadistill.datasets import DATASETS, load_for_set
     from datadistill.evaluation import compare_to, knn_table
     from datadistill.evaluation.protocol import DatasetMismatchError
 
@@ -351,19 +351,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise DatasetMismatchError(
             f"set was made from {synset.info.name}, not {name}; evaluate it on {synset.info.name}"
         )
-    if synset.info.extra.get("modality") == "text":
-        data = _text_of(synset, _data_root(args, synset), args.download, args.device).splits
-    else:
-        data = dd.load_dataset(
-            name,
-            _data_root(args, synset),
-            download=args.download,
-            device=args.device,
-            zca=synset.zca is not None,
-            zca_reg=synset.zca.reg if synset.zca else 0.1,
-            val_seed=int(synset.meta.get("val_seed", 0)),
-            flip=synset.info.flip,
-        )
+    data = load_for_set(
+        synset, _data_root(args, synset), download=args.download, device=args.device
+    )
     doc: dict[str, Any] = {"set": str(args.set_file)}
     if args.knn:
         table = knn_table(synset, data)
@@ -387,7 +377,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """One network trained with the protocol's loop (on a dataset or a set file) and saved."""
     import datadistill as dd
     from datadistill.cli.outdir import claimed
-    from datadistill.datasets import DATASETS
+    from datadistill.datasets import DATASETS, load_for_set
     from datadistill.inspect import save_model, train_model
     from datadistill.models import MODELS
 
@@ -401,15 +391,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(f"the set was made from {synset.info.name}, not {name}")
     out = Path(args.out)
     with claimed(out, overwrite=args.overwrite, product="model.safetensors"):
-        data = dd.load_dataset(
-            name,
-            _data_root(args, synset) if synset is not None else args.data_root,
-            download=args.download,
-            device=args.device,
-            zca=synset is not None and synset.zca is not None,
-            val_seed=int(synset.meta.get("val_seed", 0)) if synset else 0,
-            flip=synset.info.flip if synset else None,
-        )
+        if synset is not None:
+            data = load_for_set(
+                synset, _data_root(args, synset), download=args.download, device=args.device
+            )
+        else:
+            data = dd.load_dataset(name, args.data_root, download=args.download, device=args.device)
         trained = train_model(
             data, args.model, synset=synset, epochs=args.epochs, seed=args.seed or 0
         )
@@ -421,22 +408,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _text_of(synset: Any, root: str | None, download: bool, device: str = "cpu") -> Any:
-    """The text dataset a set was made from, loaded with the settings stored in the set."""
-    from datadistill.text import TextConfig, load_text
-
-    settings = dict(synset.info.extra.get("text", {}))
-    settings.pop("vocab_size", None)
-    return load_text(
-        synset.info.name,
-        root,
-        TextConfig(**settings),
-        val_seed=int(synset.meta.get("val_seed", 0)),
-        download=download,
-        device=device,
-    )
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     import datadistill as dd
 
@@ -444,9 +415,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     path = dd.save_grid(synset, args.out)
     print(f"wrote {path}")
     if synset.info.extra.get("modality") == "text":
-        from datadistill.text import decode_text
+        from datadistill.text import decode_text, text_of_set
 
-        text = _text_of(synset, _data_root(args, synset), args.download)
+        text = text_of_set(synset, _data_root(args, synset), download=args.download)
         words = decode_text(
             synset.images, synset.labels, text.vectors, text.vocab, synset.info.class_names
         )

@@ -19,7 +19,7 @@ from datadistill.datasets.base import (
     resolve_root,
 )
 from datadistill.datasets.info import DatasetInfo
-from datadistill.datasets.loading import load_dataset
+from datadistill.datasets.loading import load_dataset, load_for_set
 from datadistill.datasets.tensorset import DataSplits, TensorSet
 from datadistill.datasets.zca import ZCA
 
@@ -39,5 +39,6 @@ __all__ = [
     "ZCA",
     "list_datasets",
     "load_dataset",
+    "load_for_set",
     "resolve_root",
 ]

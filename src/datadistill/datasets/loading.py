@@ -5,12 +5,16 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from datadistill.datasets.base import DATASETS, DataFormatError, RawData, resolve_root
 from datadistill.datasets.tensorset import DataSplits, TensorSet
 from datadistill.datasets.zca import ZCA
+
+if TYPE_CHECKING:
+    from datadistill.synset import SyntheticSet
 
 
 def _to_float(x: torch.Tensor) -> torch.Tensor:
@@ -90,6 +94,32 @@ def load_dataset(
         zca_reg=zca_reg,
         device=device,
         flip=flip,
+    )
+
+
+def load_for_set(
+    synset: SyntheticSet,
+    root: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = False,
+    device: str | torch.device = "cpu",
+) -> DataSplits:
+    """The splits ``synset`` was made from, loaded with the settings it stores: ZCA and its
+    regulariser, the validation seed, whether flips keep classes, and for a text corpus its
+    embedding settings. A saved set is evaluated or trained on exactly its own data."""
+    if synset.info.extra.get("modality") == "text":
+        from datadistill.text import text_of_set
+
+        return text_of_set(synset, root, download=download, device=device).splits
+    return load_dataset(
+        synset.info.name,
+        root,
+        download=download,
+        device=device,
+        zca=synset.zca is not None,
+        zca_reg=synset.zca.reg if synset.zca else 0.1,
+        val_seed=int(synset.meta.get("val_seed", 0)),
+        flip=synset.info.flip,
     )
 
 

@@ -11,6 +11,7 @@ from datadistill.text.dataset import (
     build_text_dataset,
     embed_ids,
     load_text,
+    text_of_set,
 )
 from datadistill.text.decode import decode_text, nearest_words
 from datadistill.text.embeddings import GLOVE_URL, load_glove, ppmi_vectors
@@ -32,5 +33,6 @@ __all__ = [
     "nearest_words",
     "ppmi_vectors",
     "read_csv_texts",
+    "text_of_set",
     "tokenize",
 ]

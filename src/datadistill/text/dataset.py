@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -23,6 +24,9 @@ from datadistill.settings import at_least, one_of
 from datadistill.text.corpora import CORPORA, Corpus
 from datadistill.text.embeddings import load_glove, ppmi_vectors
 from datadistill.text.vocab import Vocabulary, tokenize
+
+if TYPE_CHECKING:
+    from datadistill.synset import SyntheticSet
 
 
 @dataclass(frozen=True)
@@ -153,3 +157,24 @@ def load_text(
         )
     splits = splits_from_raw(raw, data_root, val_size=val_size, val_seed=val_seed, device=device)
     return TextDataset(splits, vocab, vectors, train_ids, test_ids, corpus)
+
+
+def text_of_set(
+    synset: SyntheticSet,
+    root: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = False,
+    device: str | torch.device = "cpu",
+) -> TextDataset:
+    """The text dataset ``synset`` was made from, loaded with the settings it stores (the
+    embedding's ``TextConfig`` and the validation seed), vocabulary and vectors included."""
+    settings = dict(synset.info.extra.get("text", {}))
+    settings.pop("vocab_size", None)
+    return load_text(
+        synset.info.name,
+        root,
+        TextConfig(**settings),
+        val_seed=int(synset.meta.get("val_seed", 0)),
+        download=download,
+        device=device,
+    )

@@ -28,6 +28,7 @@ from datadistill.gtn import (
 from datadistill.gtn.generator import config_from
 from datadistill.gtn.task import Task
 from datadistill.gtn.trainers.bptt import unrolled_loss
+from datadistill.synset import SetFileError
 from tests.conftest import distill_argv
 
 # Small and fast; each trainer's own lowering test raises what it needs.
@@ -230,6 +231,23 @@ def test_a_learner_factory_trains_the_generator(digits: dd.DataSplits) -> None:
     )
     assert len(built) == 2 and gen.noise is None
     assert gen.emit(1).images.shape == (10, *digits.info.shape)
+
+
+def test_a_checkpoint_remembers_its_learner_factory(digits: dd.DataSplits, tmp_path) -> None:
+    """Resuming with other learners is refused, naming the factory; the same factory resumes."""
+
+    def mlp(generator: torch.Generator) -> nn.Module:
+        return dd.create_model("mlp", digits.info)
+
+    def other(generator: torch.Generator) -> nn.Module:
+        return dd.create_model("mlp", digits.info)
+
+    ckpt = tmp_path / "gtn.pt"
+    settings = {**FAST, "iterations": 1, "curriculum": False, "checkpoint_every": 1}
+    train_generator(digits, settings, learner_factory=mlp, checkpoint=ckpt)
+    with pytest.raises(SetFileError, match="learner_factory"):
+        train_generator(digits, settings, learner_factory=other, checkpoint=ckpt)
+    train_generator(digits, settings, learner_factory=mlp, checkpoint=ckpt)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -107,9 +108,19 @@ class GTN(IterativeDistillation):
         learner_factory: LearnerFactory | None = None,
     ) -> None:
         """``learner_factory``: fresh learners drawn from a generator (e.g. a sampler of candidate
-        architectures) instead of ``config.learner``; not part of a checkpoint's identity."""
+        architectures) instead of ``config.learner``; a checkpoint records it by name."""
         super().__init__(config, checkpoint)
-        self.learner_factory = learner_factory
+        self.learner_factory = self.given_factory = learner_factory
+
+    def _state_key(self, ipc: int) -> dict[str, Any]:
+        """A factory handed in is part of what a checkpoint must agree on, by its qualified name
+        (a checkpoint of other learners resumes nothing; the factory's arguments are not seen)."""
+        key = super()._state_key(ipc)
+        if self.given_factory is not None:
+            fn = getattr(self.given_factory, "func", self.given_factory)  # a partial's function
+            name = getattr(fn, "__qualname__", type(fn).__qualname__)
+            key["config"]["learner_factory"] = f"{getattr(fn, '__module__', '')}.{name}"
+        return key
 
     def initial_set(self, data: DataSplits, ipc: int, generator: torch.Generator) -> SyntheticSet:
         """Builds the generator (seeded from ``generator``) and returns what it emits."""

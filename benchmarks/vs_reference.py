@@ -45,6 +45,8 @@ from cpu_floor import eval_flops, matmul_gflops  # noqa: E402
 
 EVAL_SETS = {"dc": 1, "dsa": 10}  # augmentation → images per class (10 and 100 images)
 DSA_STRATEGY = "color_crop_cutout_flip_scale_rotate"
+# what this script calls in the reference's utils.py (checked before any timing)
+REFERENCE_NAMES = ("evaluate_synset", "get_network", "get_daparam", "ParamDiffAug", "TensorDataset")
 ITERATION_RUNS = {
     "dc": ("main.py", 1, ["--method", "DC", "--init", "noise"]),
     "dm": (
@@ -280,6 +282,12 @@ def main() -> None:
         code = reference_copy(args.reference.resolve(), (tmp / "code").resolve())
         sys.path.insert(0, str(code))
         ref = {"dir": code, "utils": importlib.import_module("utils")}
+        missing = [n for n in REFERENCE_NAMES if not hasattr(ref["utils"], n)]
+        if missing:
+            raise SystemExit(
+                f"error: {args.reference}/utils.py lacks {', '.join(missing)}: "
+                "a DatasetCondensation checkout of another layout"
+            )
         parts = args.parts.split(",")
         if "eval" in parts:
             eval_part(args, ref, data, out, rate)

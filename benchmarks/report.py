@@ -787,7 +787,7 @@ def bf16_table(rows: list[dict]) -> list[str]:
                 _settings(r["eval_settings"]),
                 r["device"],
             ]
-            for r in distilled
+            for r in sorted(distilled, key=lambda r: (r["method"], r["amp"] != "none"))
         ]
         header = "set|iterations|distilled with amp|accuracy (%)|runs|evaluated with|device"
         lines += ["", "Distilled in each precision (compile=true), evaluated alike:", ""]

@@ -7,7 +7,7 @@
 ``evaluation``: the DM set that ``nas.py`` makes (MNIST, 10 images per class; made here if
 missing), ``--runs`` ConvNets per precision with the protocol's settings (the same seeds, so the
 same initial weights and batches), and seconds per DM iteration per precision.
-``distill``: DC (IPC 1) and DM (IPC 10) sets distilled with ``amp=none`` and ``amp=bf16`` (both
+``distill``: DC, DSA (IPC 1) and DM (IPC 10) sets distilled with ``amp=none`` and ``amp=bf16`` (both
 ``compile=true``, the same seed and iterations), each evaluated ``--runs`` times on one protocol
 (``--eval``, default the field's fp32 one), so the difference is the distillation's precision.
 Seconds per iteration side by side with the reference are ``vs_reference.py``'s; the distill
@@ -17,6 +17,7 @@ part records none (it may share the machine). Records go to ``benchmarks/results
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -24,8 +25,12 @@ import torch
 
 import datadistill as dd
 from datadistill.report.records import append_record, make_record
+from datadistill.settings import make_config
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from vs_reference import parse_variant  # noqa: E402  (the same "a=b+c=d" settings syntax)
+
 SET = HERE / "results" / "nas" / "dm-ipc10-200.safetensors"
 DISTILL = {"dc": 1, "dsa": 1, "dm": 10}  # method → images per class
 
@@ -61,10 +66,8 @@ def evaluation_part(args: argparse.Namespace, data: dd.DataSplits) -> None:
 
 
 def distill_part(args: argparse.Namespace, data: dd.DataSplits) -> None:
-    eval_settings = dict(kv.split("=", 1) for kv in args.eval.split("+") if kv != "default")
-    if "compile" in eval_settings:
-        eval_settings["compile"] = eval_settings["compile"] == "true"
-    cfg = dd.EvalConfig(models=["convnet"], runs=args.runs, **eval_settings)
+    eval_settings = parse_variant(args.eval)
+    cfg = make_config(dd.EvalConfig, {"models": ["convnet"], "runs": args.runs, **eval_settings})
     for method in args.methods.split(","):
         ipc = DISTILL[method]
         for amp in ("none", "bf16"):

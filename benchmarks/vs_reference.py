@@ -38,6 +38,7 @@ import torch
 
 import datadistill as dd
 from datadistill.report import append_record, make_record
+from datadistill.settings import make_config
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -84,10 +85,9 @@ def parse_variant(variant: str) -> dict[str, str]:
 
 
 def eval_config(variant: str, **kw) -> dd.EvalConfig:
-    settings: dict = parse_variant(variant)
-    if "compile" in settings:
-        settings["compile"] = settings["compile"] == "true"
-    return dd.EvalConfig(models=["convnet"], runs=1, **kw, **settings)
+    """One ConvNet run on the protocol with ``variant``'s settings (typed as the CLI types them)."""
+    values = {"models": ["convnet"], "runs": 1, **kw, **parse_variant(variant)}
+    return make_config(dd.EvalConfig, values, f"variant {variant}")
 
 
 def eval_part(args: argparse.Namespace, ref, data: dd.DataSplits, out: Path, rate: float) -> None:
@@ -115,9 +115,10 @@ def eval_part(args: argparse.Namespace, ref, data: dd.DataSplits, out: Path, rat
         )
         compile_seconds = {}
         for v in variants:
-            if eval_config(v, epochs=1, augment=augment).compile:
+            warm_up = eval_config(v, epochs=1, augment=augment)
+            if warm_up.compile:
                 start = time.perf_counter()
-                dd.evaluate(synset, data, eval_config(v, epochs=1, augment=augment), progress=False)
+                dd.evaluate(synset, data, warm_up, progress=False)
                 compile_seconds[v] = time.perf_counter() - start
         sides = ["reference", *variants]
         seconds: dict[str, list[float]] = {side: [] for side in sides}
